@@ -1,0 +1,50 @@
+#ifndef SCOPEJOBS_STORE_HPP
+#define SCOPEJOBS_STORE_HPP
+
+// The store policy: where job records and their logs live. Models:
+// filesystem_store (the latent-scope layout, store/filesystem_store.hpp)
+// and memory_store (store/memory_store.hpp).
+
+#include <scopejobs/detail/config.hpp>
+#include <scopejobs/job.hpp>
+
+#include <concepts>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace scopejobs {
+
+/// The requirements on a job store `S`. Every call may come from any thread
+/// and concurrently with any other; a reader never sees part of a write.
+///
+/// - `s.write(record, sync, ec)` replaces the record `record.id` of dataset
+///   `record.dataset` as a whole; with `sync` it is durable when the call
+///   returns.
+/// - `s.append_log(dataset, id, text, ec)` appends `text` (whole lines, each
+///   ending in a newline) to the job's log.
+/// - `s.read(dataset, id, ec)` answers the record, or nothing when there is
+///   none (and `ec` stays clear), or nothing with `ec` set when it exists
+///   but cannot be read.
+/// - `s.list(dataset)` answers every readable record of the dataset, in no
+///   particular order; unreadable ones are skipped (and logged).
+/// - `s.datasets()` names every dataset that has job records.
+///
+/// Dataset names and job ids must be safe path components (see
+/// `detail::is_safe_component`); a store refuses others with
+/// `invalid_argument`.
+template <class S>
+concept job_store = requires(S& store, const job_record& record, std::string_view dataset,
+                             std::string_view id, std::string_view text, bool sync,
+                             error_code& ec) {
+    { store.write(record, sync, ec) } -> std::same_as<void>;
+    { store.append_log(dataset, id, text, ec) } -> std::same_as<void>;
+    { store.read(dataset, id, ec) } -> std::same_as<std::optional<job_record>>;
+    { store.list(dataset) } -> std::same_as<std::vector<job_record>>;
+    { store.datasets() } -> std::same_as<std::vector<std::string>>;
+};
+
+} // namespace scopejobs
+
+#endif
