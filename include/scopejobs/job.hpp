@@ -24,7 +24,13 @@ namespace scopejobs {
 
 /// Where a job stands. `running` is the only state that changes; the other
 /// three are final.
-enum class job_status { running, completed, error, dead };
+enum class job_status
+{
+    running,
+    completed,
+    error,
+    dead
+};
 
 /// The wire name of a status: "running", "completed", "error" or "dead".
 constexpr std::string_view to_string(job_status status) noexcept;
@@ -76,9 +82,10 @@ struct job_record
 
 /// Reads a record from a parsed document. Any subset of fields is
 /// accepted; `command` may be a string or (as the maintained upstream
-/// wrote it) an array, which then also fills `argv`. A known field of an
-/// unexpected type is kept in `extra` rather than dropped. Fails with
-/// `invalid_argument` only when the document is not an object.
+/// wrote it) an array, which then fills `argv` and is shown as
+/// `join_command` shows it. A known field of an unexpected type is kept in
+/// `extra` rather than dropped. Fails with `invalid_argument` only when the
+/// document is not an object.
 job_record job_from_json(const boost::json::value& document, error_code& ec);
 
 /// Parses and reads a record from the text of a job file. Fails with the

@@ -8,7 +8,13 @@
 namespace scopejobs {
 
 /// How much a log event matters.
-enum class log_level { debug, info, warning, error };
+enum class log_level
+{
+    debug,
+    info,
+    warning,
+    error
+};
 
 /// The one place the library reports events: a callable taking a level and
 /// a message of one line. It may be called from any thread the library

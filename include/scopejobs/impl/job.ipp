@@ -1,6 +1,7 @@
 #ifndef SCOPEJOBS_IMPL_JOB_IPP
 #define SCOPEJOBS_IMPL_JOB_IPP
 
+#include <scopejobs/command.hpp>
 #include <scopejobs/detail/utf8.hpp>
 
 #include <boost/json/parse.hpp>
@@ -34,8 +35,8 @@ constexpr std::string_view to_string(job_status status) noexcept
 
 constexpr std::optional<job_status> parse_status(std::string_view name) noexcept
 {
-    for (auto status : {job_status::running, job_status::completed, job_status::error,
-                        job_status::dead})
+    for (auto status :
+         {job_status::running, job_status::completed, job_status::error, job_status::dead})
         if (to_string(status) == name)
             return status;
     return std::nullopt;
@@ -120,14 +121,9 @@ inline bool read_command(const json::value& v, job_record& record)
         return read_string(v, record.command);
     if (!v.is_array() || !read_strings(v, record.argv))
         return false;
-    // An array command is what the maintained upstream wrote: keep the
-    // argv and show it joined by spaces, as that service displayed it.
-    record.command.clear();
-    for (const auto& arg : record.argv) {
-        if (!record.command.empty())
-            record.command += ' ';
-        record.command += arg;
-    }
+    // an array is what the maintained upstream wrote: keep it as the argv
+    // and show it as this library shows every command
+    record.command = join_command(record.argv);
     return true;
 }
 
@@ -237,9 +233,7 @@ inline void write_json_value(std::string& out, const json::value& v)
         if (!std::isfinite(v.get_double())) {
             // What a parser produced from a number out of range: keep it
             // out of range rather than writing non-JSON `Infinity`.
-            out += std::isnan(v.get_double()) ? "null"
-                   : v.get_double() > 0      ? "1e999"
-                                             : "-1e999";
+            out += std::isnan(v.get_double()) ? "null" : v.get_double() > 0 ? "1e999" : "-1e999";
             return;
         }
         out += json::serialize(v);
@@ -433,8 +427,9 @@ inline std::string timestamp_formatter::operator()(std::chrono::system_clock::ti
 
     std::string out(prefix_, prefix_size_);
     if (fraction != 0) {
-        char digits[8];
-        std::snprintf(digits, sizeof digits, ".%06lld", static_cast<long long>(fraction));
+        char digits[7] = {'.'};
+        for (int i = 6; i > 0; --i, fraction /= 10)
+            digits[i] = char('0' + fraction % 10);
         out.append(digits, 7);
     }
     return out;
