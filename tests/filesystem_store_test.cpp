@@ -1,1 +1,593 @@
-// placeholder
+#include <scopejobs/store/filesystem_store.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace {
+
+namespace sj = scopejobs;
+namespace fs = std::filesystem;
+namespace errc = boost::system::errc;
+
+// A fresh folder under /tmp, removed with everything in it at the end.
+struct temporary_folder
+{
+    fs::path path;
+
+    temporary_folder()
+    {
+        char pattern[] = "/tmp/scopejobs-filesystem-store-XXXXXX";
+        if (::mkdtemp(pattern) == nullptr)
+            throw std::runtime_error("mkdtemp failed");
+        path = pattern;
+    }
+
+    ~temporary_folder()
+    {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+// The lines a store logs, collected from any thread.
+struct collected_log
+{
+    std::mutex mutex;
+    std::vector<std::string> lines;
+
+    sj::log_sink sink()
+    {
+        return [this](sj::log_level, std::string_view message) {
+            std::lock_guard lock(mutex);
+            lines.emplace_back(message);
+        };
+    }
+
+    std::size_t size()
+    {
+        std::lock_guard lock(mutex);
+        return lines.size();
+    }
+};
+
+// A store over a fresh data folder, logging into `log`.
+struct store_fixture
+{
+    temporary_folder folder;
+    collected_log log;
+    sj::filesystem_store store{folder.path, log.sink()};
+};
+
+std::string file_text(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void put_file(const fs::path& path, std::string_view text)
+{
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), std::streamsize(text.size()));
+}
+
+// The names in a folder, sorted.
+std::vector<std::string> names_in(const fs::path& folder)
+{
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(folder))
+        names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// A record with every field set, an array and an object among its extras.
+sj::job_record full_record(std::string id = "0b7e5a3c-3f1e-4c7b-9d55-2f6f0e9a1c42",
+                           std::string dataset = "ds1")
+{
+    sj::job_record record;
+    record.id = std::move(id);
+    record.dataset = std::move(dataset);
+    record.job_name = "umap";
+    record.command = "ls-umap \"ds1\" \"embedding-001\" 25 0.1";
+    record.status = sj::job_status::completed;
+    record.last_update = "2026-02-15 15:32:38.123456";
+    record.progress = {"RUNNING: run-abc", "caf\xc3\xa9 \"quoted\" \\ tab\t", "done"};
+    record.times = {"2026-02-15 15:32:30", "2026-02-15 15:32:31.5", "2026-02-15 15:32:38.123456"};
+    record.run_id = "run-abc";
+    record.scope_id = "scopes-007";
+    record.imported_rows = std::int64_t(42);
+    record.cause_of_death = "killed";
+    record.argv = {"ls-umap", "ds1", "embedding-001", "25", "0.1"};
+    record.pid = 4242;
+    record.pid_start = 987654321;
+    record.exit_code = 0;
+    record.signal = 15;
+    record.extra["note"] = "kept";
+    record.extra["nested"] = boost::json::parse(R"({"a": [1, 2.5, null, true]})");
+    return record;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(filesystem_store)
+
+BOOST_AUTO_TEST_CASE(safe_component_rule_allows_spaces_inner_dots_and_non_ascii)
+{
+    using sj::detail::is_safe_component;
+    const std::string_view names[] = {
+        "ds1",     "my data", "tweets.2024", "a..b",
+        "données", "x-",      "x.",          "0b7e5a3c-3f1e-4c7b-9d55-2f6f0e9a1c42",
+    };
+    for (auto name : names)
+        BOOST_TEST(is_safe_component(name), name);
+}
+
+BOOST_AUTO_TEST_CASE(safe_component_rule_refuses_each_unsafe_form_with_a_reason)
+{
+    using sj::detail::why_unsafe;
+    BOOST_TEST(why_unsafe("") == "is empty");
+    BOOST_TEST(why_unsafe(".") == "is '.'");
+    BOOST_TEST(why_unsafe("..") == "is '..'");
+    BOOST_TEST(why_unsafe(".hidden") == "starts with '.'");
+    BOOST_TEST(why_unsafe("-rf") == "starts with '-'");
+    BOOST_TEST(why_unsafe("a/b") == "contains '/'");
+    BOOST_TEST(why_unsafe("a\\b") == "contains '\\'");
+    BOOST_TEST(why_unsafe(std::string_view("a\0b", 3)) == "contains a NUL byte");
+    BOOST_TEST(why_unsafe("a\nb") == "contains a control character");
+    BOOST_TEST(why_unsafe("a\x1f") == "contains a control character");
+    BOOST_TEST(why_unsafe("a\x7f") == "contains a control character");
+    BOOST_TEST(!sj::detail::is_safe_component("../etc"));
+    static_assert(sj::detail::is_safe_component("ds1"));
+}
+
+BOOST_FIXTURE_TEST_CASE(write_then_read_round_trips_every_field, store_fixture)
+{
+    auto record = full_record();
+    sj::error_code ec;
+    store.write(record, false, ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+
+    auto back = store.read(record.dataset, record.id, ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    BOOST_TEST_REQUIRE(back.has_value());
+    BOOST_TEST((*back == record));
+
+    // a second write replaces the first as a whole
+    record.status = sj::job_status::dead;
+    record.progress.push_back("one more");
+    record.times.push_back("2026-02-15 15:32:39");
+    store.write(record, false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    back = store.read(record.dataset, record.id, ec);
+    BOOST_TEST_REQUIRE(back.has_value());
+    BOOST_TEST((*back == record));
+}
+
+BOOST_FIXTURE_TEST_CASE(write_lays_files_out_as_data_dataset_jobs_id_json, store_fixture)
+{
+    auto record = full_record("job-1", "my data");
+    sj::error_code ec;
+    store.write(record, false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    store.append_log("my data", "job-1", "line\n", ec);
+    BOOST_TEST_REQUIRE(!ec);
+
+    auto jobs = folder.path / "my data" / "jobs";
+    BOOST_TEST(names_in(folder.path) == std::vector<std::string>{"my data"});
+    BOOST_TEST(names_in(folder.path / "my data") == std::vector<std::string>{"jobs"});
+    BOOST_TEST(names_in(jobs) == (std::vector<std::string>{"job-1.json", "job-1.log"}));
+    BOOST_TEST(file_text(jobs / "job-1.json") == sj::job_to_text(record));
+
+    BOOST_TEST(store.data_dir() == folder.path);
+    BOOST_TEST(store.jobs_dir("my data") == jobs);
+    BOOST_TEST(store.record_path("my data", "job-1") == jobs / "job-1.json");
+    BOOST_TEST(store.log_path("my data", "job-1") == jobs / "job-1.log");
+}
+
+BOOST_FIXTURE_TEST_CASE(read_of_an_absent_record_is_empty_and_creates_nothing, store_fixture)
+{
+    sj::error_code ec;
+    BOOST_TEST(!store.read("ds1", "job-1", ec).has_value());
+    BOOST_TEST(!ec);
+
+    fs::create_directories(folder.path / "ds1");
+    BOOST_TEST(!store.read("ds1", "job-1", ec).has_value());
+    BOOST_TEST(!ec);
+
+    fs::create_directories(folder.path / "ds1" / "jobs");
+    BOOST_TEST(!store.read("ds1", "job-1", ec).has_value());
+    BOOST_TEST(!ec);
+
+    sj::filesystem_store nowhere(folder.path / "missing", sj::null_sink());
+    BOOST_TEST(!nowhere.read("ds1", "job-1", ec).has_value());
+    BOOST_TEST(!ec);
+    BOOST_TEST(nowhere.list("ds1").empty());
+    BOOST_TEST(nowhere.datasets().empty());
+    BOOST_TEST(!fs::exists(folder.path / "missing"));
+    BOOST_TEST(names_in(folder.path / "ds1") == std::vector<std::string>{"jobs"});
+    BOOST_TEST(fs::is_empty(folder.path / "ds1" / "jobs"));
+}
+
+BOOST_FIXTURE_TEST_CASE(read_of_a_corrupt_record_sets_the_error, store_fixture)
+{
+    put_file(store.record_path("ds1", "job-1"), R"({"id": "job-1", "progress": ["li)");
+    sj::error_code ec;
+    BOOST_TEST(!store.read("ds1", "job-1", ec).has_value());
+    BOOST_TEST(ec.failed());
+
+    put_file(store.record_path("ds1", "job-2"), "[1, 2]");
+    BOOST_TEST(!store.read("ds1", "job-2", ec).has_value());
+    BOOST_TEST((ec == errc::invalid_argument));
+
+    fs::create_directories(store.record_path("ds1", "job-3"));
+    BOOST_TEST(!store.read("ds1", "job-3", ec).has_value());
+    BOOST_TEST((ec == errc::is_a_directory));
+    BOOST_TEST(log.size() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(unsafe_names_are_refused_and_touch_nothing, store_fixture)
+{
+    auto record = full_record("../escape", "ds1");
+    sj::error_code ec;
+    store.write(record, false, ec);
+    BOOST_TEST((ec == errc::invalid_argument));
+
+    record = full_record("job-1", "..");
+    store.write(record, false, ec);
+    BOOST_TEST((ec == errc::invalid_argument));
+
+    store.append_log("ds1", "-rf", "line\n", ec);
+    BOOST_TEST((ec == errc::invalid_argument));
+    store.append_log(".hidden", "job-1", "line\n", ec);
+    BOOST_TEST((ec == errc::invalid_argument));
+
+    BOOST_TEST(!store.read("ds1", "a/b", ec).has_value());
+    BOOST_TEST((ec == errc::invalid_argument));
+    BOOST_TEST(!store.read("", "job-1", ec).has_value());
+    BOOST_TEST((ec == errc::invalid_argument));
+
+    BOOST_TEST(store.list("..").empty());
+    BOOST_TEST(store.list("").empty());
+    BOOST_TEST(fs::is_empty(folder.path));
+}
+
+BOOST_FIXTURE_TEST_CASE(list_reads_the_reference_files_and_skips_the_half_written_one,
+                        store_fixture)
+{
+    // every reference file in one dataset's jobs folder
+    auto jobs = folder.path / "ds1" / "jobs";
+    fs::create_directories(jobs);
+    std::set<std::string> good_ids;
+    for (const auto& entry : fs::directory_iterator(SCOPEJOBS_FIXTURES "/reference-jobs")) {
+        if (entry.path().extension() != ".json")
+            continue;
+        fs::copy_file(entry.path(), jobs / entry.path().filename());
+        if (entry.path().filename() != "original-half-written.json") {
+            auto document = boost::json::parse(file_text(entry.path()));
+            good_ids.insert(std::string(document.at("id").as_string()));
+        }
+    }
+    BOOST_TEST_REQUIRE(good_ids.size() == 9u);
+
+    // the nine good ones, each as job_from_text reads its file
+    auto records = store.list("ds1");
+    std::set<std::string> ids;
+    for (const auto& record : records)
+        ids.insert(record.id);
+    BOOST_TEST(records.size() == 9u);
+    BOOST_TEST(ids == good_ids);
+    BOOST_TEST_REQUIRE(log.size() == 1u);
+    BOOST_TEST(log.lines[0].find("original-half-written.json") != std::string::npos);
+
+    // polling again says nothing new
+    BOOST_TEST(store.list("ds1").size() == 9u);
+    BOOST_TEST(store.list("ds1").size() == 9u);
+    BOOST_TEST(log.size() == 1u);
+
+    // a new bad version is reported once more, then not again
+    put_file(jobs / "original-half-written.json", R"({"id": "x", "progress": [)");
+    BOOST_TEST(store.list("ds1").size() == 9u);
+    BOOST_TEST(log.size() == 2u);
+    BOOST_TEST(store.list("ds1").size() == 9u);
+    BOOST_TEST(log.size() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(list_reports_a_file_again_when_it_breaks_after_a_repair, store_fixture)
+{
+    auto path = store.record_path("ds1", "job-1");
+    put_file(path, "{");
+    BOOST_TEST(store.list("ds1").empty());
+    BOOST_TEST(log.size() == 1u);
+
+    sj::error_code ec;
+    store.write(full_record("job-1"), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    BOOST_TEST(store.list("ds1").size() == 1u);
+    BOOST_TEST(log.size() == 1u);
+
+    put_file(path, "{");
+    BOOST_TEST(store.list("ds1").empty());
+    BOOST_TEST(log.size() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(list_ignores_temporary_hidden_and_folder_entries, store_fixture)
+{
+    sj::error_code ec;
+    auto record = full_record("job-1");
+    store.write(record, false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+
+    auto jobs = store.jobs_dir("ds1");
+    auto good = sj::job_to_text(full_record("other"));
+    put_file(jobs / ".job-2.0123abcd.tmp", good);
+    put_file(jobs / ".hidden.json", good);
+    put_file(jobs / "job-3.json.tmp", good);
+    put_file(jobs / "notes.txt", good);
+    put_file(jobs / ".json", good);
+    put_file(jobs / "job-1.log", "line\n");
+    fs::create_directories(jobs / "folder.json");
+    put_file(jobs / "nested" / "job-4.json", good);
+
+    auto records = store.list("ds1");
+    BOOST_TEST_REQUIRE(records.size() == 1u);
+    BOOST_TEST((records[0] == record));
+    BOOST_TEST(log.size() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(list_of_a_missing_dataset_is_empty, store_fixture)
+{
+    BOOST_TEST(store.list("ds1").empty());
+    fs::create_directories(folder.path / "ds1");
+    BOOST_TEST(store.list("ds1").empty());
+    put_file(folder.path / "ds2" / "jobs", "a file, not a folder");
+    BOOST_TEST(store.list("ds2").empty());
+    BOOST_TEST(log.size() == 0u);
+    BOOST_TEST(names_in(folder.path / "ds1").empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(job_files_that_are_links_are_not_followed, store_fixture)
+{
+    sj::error_code ec;
+    store.write(full_record("job-1"), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    fs::create_symlink(store.record_path("ds1", "job-1"), store.record_path("ds1", "job-2"));
+
+    BOOST_TEST(!store.read("ds1", "job-2", ec).has_value());
+    BOOST_TEST((ec == errc::too_many_symbolic_link_levels));
+    BOOST_TEST(store.list("ds1").size() == 1u);
+    BOOST_TEST(log.size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(append_log_creates_the_file_and_concatenates, store_fixture)
+{
+    sj::error_code ec;
+    store.append_log("ds1", "job-1", "first line\n", ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    store.append_log("ds1", "job-1", "second line\nthird line\n", ec);
+    BOOST_TEST_REQUIRE(!ec);
+    store.append_log("ds1", "job-1", "", ec);
+    BOOST_TEST_REQUIRE(!ec);
+
+    BOOST_TEST(file_text(store.log_path("ds1", "job-1")) ==
+               "first line\nsecond line\nthird line\n");
+    BOOST_TEST(!fs::exists(store.record_path("ds1", "job-1")));
+
+    store.append_log("ds1", "job-2", "", ec);
+    BOOST_TEST(!ec);
+    BOOST_TEST(!fs::exists(store.log_path("ds1", "job-2")));
+}
+
+BOOST_FIXTURE_TEST_CASE(datasets_names_the_folders_that_hold_a_jobs_folder, store_fixture)
+{
+    temporary_folder elsewhere;
+    fs::create_directories(folder.path / "ds1" / "jobs");
+    fs::create_directories(folder.path / "my data" / "jobs");
+    fs::create_directories(folder.path / "no-jobs" / "umaps");
+    fs::create_directories(folder.path / ".hidden" / "jobs");
+    fs::create_directories(elsewhere.path / "jobs");
+    fs::create_directory_symlink(elsewhere.path, folder.path / "linked");
+    put_file(folder.path / "file-jobs" / "jobs", "not a folder");
+    put_file(folder.path / "loose.json", "{}");
+
+    BOOST_TEST(store.datasets() == (std::vector<std::string>{"ds1", "linked", "my data"}));
+}
+
+BOOST_AUTO_TEST_CASE(linked_data_and_dataset_folders_are_followed)
+{
+    temporary_folder real;
+    temporary_folder links;
+    temporary_folder dataset;
+    fs::create_directory_symlink(real.path, links.path / "data");
+    fs::create_directory_symlink(dataset.path, real.path / "ds1");
+
+    sj::filesystem_store store(links.path / "data", sj::null_sink());
+    sj::error_code ec;
+    auto record = full_record("job-1", "ds1");
+    store.write(record, true, ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    store.append_log("ds1", "job-1", "line\n", ec);
+    BOOST_TEST_REQUIRE(!ec);
+
+    BOOST_TEST(fs::is_regular_file(dataset.path / "jobs" / "job-1.json"));
+    BOOST_TEST(fs::is_regular_file(dataset.path / "jobs" / "job-1.log"));
+    auto back = store.read("ds1", "job-1", ec);
+    BOOST_TEST_REQUIRE(back.has_value());
+    BOOST_TEST((*back == record));
+    BOOST_TEST(store.list("ds1").size() == 1u);
+    BOOST_TEST(store.datasets() == std::vector<std::string>{"ds1"});
+}
+
+BOOST_FIXTURE_TEST_CASE(many_writes_leave_no_temporary_files, store_fixture)
+{
+    auto record = full_record("job-1");
+    sj::error_code ec;
+    for (int i = 0; i < 500; ++i) {
+        record.progress.push_back("line " + std::to_string(i));
+        record.times.push_back("2026-02-15 15:32:38");
+        store.write(record, i % 100 == 0, ec);
+        BOOST_TEST_REQUIRE(!ec, ec.message());
+    }
+    BOOST_TEST(names_in(store.jobs_dir("ds1")) == std::vector<std::string>{"job-1.json"});
+    auto back = store.read("ds1", "job-1", ec);
+    BOOST_TEST_REQUIRE(back.has_value());
+    BOOST_TEST(back->progress.size() == 503u);
+}
+
+BOOST_FIXTURE_TEST_CASE(sync_writes_are_whole_and_leave_no_temporary_files, store_fixture)
+{
+    auto record = full_record("job-1");
+    sj::error_code ec;
+    store.write(record, true, ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    record.status = sj::job_status::error;
+    store.write(record, true, ec);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+
+    BOOST_TEST(file_text(store.record_path("ds1", "job-1")) == sj::job_to_text(record));
+    BOOST_TEST(names_in(store.jobs_dir("ds1")) == std::vector<std::string>{"job-1.json"});
+}
+
+BOOST_FIXTURE_TEST_CASE(readers_never_see_a_partial_record, store_fixture)
+{
+    auto record = full_record("job-1");
+    record.progress.clear();
+    record.times.clear();
+    sj::error_code ec;
+    store.write(record, false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+
+    // the writer: 2,000 rewrites of a record that grows to about 100 KB
+    constexpr int rewrites = 2000;
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        sj::error_code write_ec;
+        for (int i = 0; i < rewrites && !write_ec; ++i) {
+            record.progress.push_back("line " + std::to_string(i) + " " + std::string(40, 'x'));
+            record.times.push_back("2026-02-15 15:32:38.123456");
+            store.write(record, false, write_ec);
+        }
+        ec = write_ec;
+        done = true;
+    });
+
+    // the reader: through the store and through plain open, read and parse
+    auto path = store.record_path("ds1", "job-1");
+    int reads = 0, failures = 0;
+    std::string text(1 << 20, '\0');
+    while (!done.load()) {
+        sj::error_code read_ec;
+        auto seen = store.read("ds1", "job-1", read_ec);
+        if (read_ec || !seen || seen->id != "job-1")
+            ++failures;
+
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        std::size_t length = 0;
+        if (fd >= 0) {
+            ssize_t n;
+            while ((n = ::read(fd, text.data() + length, text.size() - length)) > 0)
+                length += std::size_t(n);
+            ::close(fd);
+        }
+        boost::json::error_code parse_ec;
+        boost::json::parse(std::string_view(text.data(), length), parse_ec);
+        if (fd < 0 || parse_ec)
+            ++failures;
+        ++reads;
+    }
+    writer.join();
+    BOOST_TEST_MESSAGE(reads << " reads during " << rewrites << " rewrites");
+
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(reads > 0);
+    BOOST_TEST(failures == 0);
+    BOOST_TEST(names_in(store.jobs_dir("ds1")) == std::vector<std::string>{"job-1.json"});
+    BOOST_TEST(store.read("ds1", "job-1", ec)->progress.size() == std::size_t(rewrites));
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrent_writers_of_many_jobs_all_land, store_fixture)
+{
+    constexpr int threads = 4, jobs_each = 25, rewrites = 10;
+    std::vector<std::thread> writers;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < threads; ++t)
+        writers.emplace_back([&, t] {
+            for (int j = 0; j < jobs_each; ++j) {
+                auto record = full_record("job-" + std::to_string(t) + "-" + std::to_string(j));
+                for (int r = 0; r < rewrites; ++r) {
+                    sj::error_code ec;
+                    store.write(record, false, ec);
+                    store.append_log(record.dataset, record.id, "line\n", ec);
+                    if (ec || store.list("ds1").size() < std::size_t(j + 1))
+                        ++failures;
+                }
+            }
+        });
+    for (auto& writer : writers)
+        writer.join();
+
+    BOOST_TEST(failures.load() == 0);
+    BOOST_TEST(store.list("ds1").size() == std::size_t(threads * jobs_each));
+    std::string expected_log;
+    for (int r = 0; r < rewrites; ++r)
+        expected_log += "line\n";
+    BOOST_TEST(file_text(store.log_path("ds1", "job-0-0")) == expected_log);
+    BOOST_TEST(log.size() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(write_into_a_file_where_the_jobs_folder_should_be_fails_cleanly,
+                        store_fixture)
+{
+    put_file(folder.path / "ds1" / "jobs", "a file, not a folder");
+
+    sj::error_code ec;
+    store.write(full_record("job-1"), true, ec);
+    BOOST_TEST(ec.failed());
+    store.append_log("ds1", "job-1", "line\n", ec);
+    BOOST_TEST(ec.failed());
+
+    BOOST_TEST(names_in(folder.path / "ds1") == std::vector<std::string>{"jobs"});
+    BOOST_TEST(file_text(folder.path / "ds1" / "jobs") == "a file, not a folder");
+    BOOST_TEST(!store.read("ds1", "job-1", ec).has_value());
+    BOOST_TEST(!ec);
+}
+
+BOOST_FIXTURE_TEST_CASE(failed_rename_removes_the_temporary_file, store_fixture)
+{
+    // a folder in the record's place: the temporary is written, the rename fails
+    fs::create_directories(store.record_path("ds1", "job-1") / "inside");
+
+    sj::error_code ec;
+    store.write(full_record("job-1"), false, ec);
+    BOOST_TEST(ec.failed());
+    BOOST_TEST(names_in(store.jobs_dir("ds1")) == std::vector<std::string>{"job-1.json"});
+    BOOST_TEST(fs::is_directory(store.record_path("ds1", "job-1")));
+}
+
+BOOST_FIXTURE_TEST_CASE(too_long_an_id_fails_and_keeps_the_folder_clean, store_fixture)
+{
+    // the record's name fits in 255 bytes, the temporary file's does not
+    auto record = full_record(std::string(245, 'a'));
+    sj::error_code ec;
+    store.write(record, false, ec);
+    BOOST_TEST((ec == errc::filename_too_long));
+    BOOST_TEST(fs::is_empty(store.jobs_dir("ds1")));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

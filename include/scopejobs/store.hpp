@@ -36,13 +36,23 @@ namespace scopejobs {
 /// `invalid_argument`.
 template <class S>
 concept job_store = requires(S& store, const job_record& record, std::string_view dataset,
-                             std::string_view id, std::string_view text, bool sync,
-                             error_code& ec) {
-    { store.write(record, sync, ec) } -> std::same_as<void>;
-    { store.append_log(dataset, id, text, ec) } -> std::same_as<void>;
-    { store.read(dataset, id, ec) } -> std::same_as<std::optional<job_record>>;
-    { store.list(dataset) } -> std::same_as<std::vector<job_record>>;
-    { store.datasets() } -> std::same_as<std::vector<std::string>>;
+                             std::string_view id, std::string_view text, bool sync, error_code& ec)
+{
+    {
+        store.write(record, sync, ec)
+        } -> std::same_as<void>;
+    {
+        store.append_log(dataset, id, text, ec)
+        } -> std::same_as<void>;
+    {
+        store.read(dataset, id, ec)
+        } -> std::same_as<std::optional<job_record>>;
+    {
+        store.list(dataset)
+        } -> std::same_as<std::vector<job_record>>;
+    {
+        store.datasets()
+        } -> std::same_as<std::vector<std::string>>;
 };
 
 } // namespace scopejobs

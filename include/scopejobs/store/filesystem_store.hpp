@@ -1,0 +1,141 @@
+#ifndef SCOPEJOBS_STORE_FILESYSTEM_STORE_HPP
+#define SCOPEJOBS_STORE_FILESYSTEM_STORE_HPP
+
+// The job store on disk, in the layout latent-scope uses: the record of job
+// `id` of dataset `D` is `{data}/{D}/jobs/{id}.json`, its log
+// `{data}/{D}/jobs/{id}.log`. Records are replaced by writing a hidden
+// temporary file beside them and renaming it over the old one, so readers
+// (this store, the web UI, the Python services) only ever see whole files.
+
+#include <scopejobs/detail/config.hpp>
+#include <scopejobs/detail/path.hpp>
+#include <scopejobs/job.hpp>
+#include <scopejobs/log.hpp>
+#include <scopejobs/store.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace scopejobs {
+
+namespace detail {
+
+/// What tells one version of a file from the next: a rewrite changes at
+/// least one of these.
+struct file_version
+{
+    std::uint64_t inode = 0;
+    std::int64_t size = 0;
+    std::int64_t mtime_seconds = 0;
+    std::int64_t mtime_nanoseconds = 0;
+
+    friend bool operator==(const file_version&, const file_version&) = default;
+};
+
+} // namespace detail
+
+/// A `job_store` that keeps records and logs as files under a data folder.
+///
+/// Thread safety: every member may be called from any thread, concurrently
+/// with any other, on one instance; several instances, or other processes,
+/// may share one data folder. The log sink is called from the thread that
+/// calls `list`.
+///
+/// The data folder and the dataset folders may be symbolic links, and are
+/// followed. A job file or log that is itself a symbolic link is not: it
+/// reads as unreadable, and appending to such a log fails.
+class filesystem_store
+{
+public:
+    /// A store over `data_dir`, which need not exist yet. Files that `list`
+    /// has to skip are reported to `log`.
+    explicit filesystem_store(std::filesystem::path data_dir, log_sink log = stderr_sink());
+
+    filesystem_store(const filesystem_store&) = delete;
+    filesystem_store& operator=(const filesystem_store&) = delete;
+
+    /// Replaces the job file of `record` with `job_to_text(record)`,
+    /// creating the dataset's `jobs` folder, and any folder above it, when
+    /// missing. With `sync`, the file's data and then the folder entry are
+    /// flushed to the device before the call returns. On failure the old
+    /// file, if any, is left as it was and no temporary file remains, except
+    /// when only the flush of the folder fails: the new file is then in
+    /// place, and `ec` says it may not survive a crash. Fails with
+    /// `invalid_argument` when `record.dataset` or `record.id` is not a safe
+    /// path component.
+    void write(const job_record& record, bool sync, error_code& ec);
+
+    /// Appends `text` to the job's log with one `O_APPEND` write, creating
+    /// the file and its folder when missing. Appending nothing does
+    /// nothing. Fails with `invalid_argument` for unsafe names.
+    void append_log(std::string_view dataset, std::string_view id, std::string_view text,
+                    error_code& ec);
+
+    /// The job's record; nothing, with `ec` clear, when the file or its
+    /// folders do not exist; nothing with `ec` set when the file exists but
+    /// cannot be read or parsed (for example a file another writer left
+    /// half written), or when a name is unsafe (`invalid_argument`).
+    std::optional<job_record> read(std::string_view dataset, std::string_view id,
+                                   error_code& ec) const;
+
+    /// Every record that parses among the `*.json` files directly in the
+    /// dataset's `jobs` folder, in no particular order. Hidden files,
+    /// temporary files and folders are ignored. A file that cannot be read
+    /// or parsed is skipped and logged as a warning once per version of the
+    /// file (its size, modification time and inode), so that polling does
+    /// not repeat the line. A missing folder or an unsafe name gives an
+    /// empty list. Never throws for the contents of the folder.
+    std::vector<job_record> list(std::string_view dataset) const;
+
+    /// The names, sorted, of the folders directly in the data folder that
+    /// hold a `jobs` folder, leaving out hidden folders and names that are
+    /// not safe path components.
+    std::vector<std::string> datasets() const;
+
+    /// The data folder, as given.
+    const std::filesystem::path& data_dir() const noexcept { return data_dir_; }
+
+    /// `{data}/{dataset}/jobs`. Names are not checked here.
+    std::filesystem::path jobs_dir(std::string_view dataset) const;
+
+    /// `{data}/{dataset}/jobs/{id}.json`. Names are not checked here.
+    std::filesystem::path record_path(std::string_view dataset, std::string_view id) const;
+
+    /// `{data}/{dataset}/jobs/{id}.log`. Names are not checked here.
+    std::filesystem::path log_path(std::string_view dataset, std::string_view id) const;
+
+private:
+    // File name to the version last logged, per dataset.
+    using bad_file_map = std::map<std::string, detail::file_version, std::less<>>;
+
+    std::filesystem::path file_path(std::string_view dataset, std::string_view id,
+                                    std::string_view extension) const;
+
+    // Records a bad file; true when this version of it was not logged yet.
+    bool remember_bad_file(std::string_view dataset, std::string_view name,
+                           const detail::file_version& version) const;
+
+    // Drops what is remembered of the dataset's files that are no longer bad.
+    void forget_bad_files_except(std::string_view dataset,
+                                 std::vector<std::string>& still_bad) const;
+
+    std::filesystem::path data_dir_;
+    log_sink log_;
+
+    mutable std::mutex bad_files_mutex_;
+    mutable std::map<std::string, bad_file_map, std::less<>> bad_files_;
+};
+
+static_assert(job_store<filesystem_store>);
+
+} // namespace scopejobs
+
+#include <scopejobs/store/impl/filesystem_store.ipp>
+
+#endif
