@@ -77,15 +77,24 @@ struct process_events
 template <class P>
 concept process_backend = requires(P& backend, process_spec spec, process_events events,
                                    error_code& ec, typename P::child& child,
-                                   const process_identity& id, int sig) {
+                                   const process_identity& id, int sig)
+{
     typename P::child;
     {
         backend.start(std::move(spec), std::move(events), ec)
-    } -> std::same_as<std::shared_ptr<typename P::child>>;
-    { child.identity() } -> std::same_as<std::optional<process_identity>>;
-    { child.signal_group(sig) } -> std::same_as<error_code>;
-    { backend.alive(id) } -> std::same_as<bool>;
-    { backend.signal_group(id, sig) } -> std::same_as<error_code>;
+        } -> std::same_as<std::shared_ptr<typename P::child>>;
+    {
+        child.identity()
+        } -> std::same_as<std::optional<process_identity>>;
+    {
+        child.signal_group(sig)
+        } -> std::same_as<error_code>;
+    {
+        backend.alive(id)
+        } -> std::same_as<bool>;
+    {
+        backend.signal_group(id, sig)
+        } -> std::same_as<error_code>;
 };
 
 } // namespace scopejobs
