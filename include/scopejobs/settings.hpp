@@ -1,0 +1,64 @@
+#ifndef SCOPEJOBS_SETTINGS_HPP
+#define SCOPEJOBS_SETTINGS_HPP
+
+#include <scopejobs/log.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace scopejobs {
+
+/// What the job engine needs to know. A plain struct: the example server
+/// fills it from flags and the latent-scope environment variables; the
+/// library itself reads no environment variable.
+struct settings
+{
+    /// Root of all datasets; tools find it in `LATENT_SCOPE_DATA`.
+    std::filesystem::path data_dir = "scopejobs-data";
+
+    /// A job whose tool prints nothing (not one byte) this long is stopped
+    /// and ends in `error`. Zero disables the timeout.
+    std::chrono::milliseconds inactivity_timeout = std::chrono::seconds(1800);
+
+    /// How long a tool asked to stop (SIGTERM to its group) may take before
+    /// it is forced (SIGKILL).
+    std::chrono::milliseconds stop_grace = std::chrono::seconds(10);
+
+    /// While output streams, the record is written at most this often; a
+    /// status change is written at once.
+    std::chrono::milliseconds write_interval = std::chrono::milliseconds(500);
+
+    /// The record keeps the newest this many lines (the log keeps all).
+    /// Zero keeps every line in the record, as the reference did.
+    std::size_t progress_cap = 500;
+
+    /// Log text buffered beyond this is appended at once rather than with
+    /// the next record write.
+    std::size_t log_buffer_limit = 1 << 20;
+
+    /// fsync the record and its folder on every status change.
+    bool durable = false;
+
+    /// Put first on the tools' `PATH` when not empty.
+    std::filesystem::path tools_dir;
+
+    /// Added to the tools' environment after the server's own, each
+    /// "NAME=value", replacing a variable of the same name.
+    std::vector<std::string> environment;
+
+    /// The clock that stamps `times` and `last_update`.
+    std::function<std::chrono::system_clock::time_point()> clock = [] {
+        return std::chrono::system_clock::now();
+    };
+
+    /// Where events go: one line each.
+    log_sink log = stderr_sink();
+};
+
+} // namespace scopejobs
+
+#endif
