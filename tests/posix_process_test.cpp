@@ -135,7 +135,7 @@ struct tool_run
     int output_calls = 0;
     std::optional<sj::exit_status> status;
     clock_type::time_point started, exited;
-    std::function<void(std::span<const std::string>)> on_output; ///< called after recording
+    std::function<void(std::span<const std::string_view>)> on_output; ///< called after recording
 
     explicit tool_run(sj::posix_process_options options = {}) : backend(io.get_executor(), options)
     {}
@@ -153,7 +153,7 @@ struct tool_run
     bool start_spec(sj::process_spec spec)
     {
         sj::process_events events;
-        events.output = [this](std::span<const std::string> got) {
+        events.output = [this](std::span<const std::string_view> got) {
             BOOST_TEST(!status.has_value());
             ++output_calls;
             lines.insert(lines.end(), got.begin(), got.end());
@@ -352,7 +352,7 @@ BOOST_AUTO_TEST_CASE(sigterm_can_be_ignored_but_sigkill_cannot)
 {
     // SIGTERM goes out when "ready" arrives, a second before "survived"
     tool_run run;
-    run.on_output = [&](std::span<const std::string> got) {
+    run.on_output = [&](std::span<const std::string_view> got) {
         if (std::find(got.begin(), got.end(), "ready") != got.end())
             BOOST_TEST(!run.handle->signal_group(SIGTERM));
     };
@@ -541,7 +541,7 @@ BOOST_AUTO_TEST_CASE(a_tool_that_closes_its_output_runs_until_it_exits)
     // "partial" has no line end: it arrives when the output ends
     tool_run run;
     bool output_ended = false;
-    run.on_output = [&](std::span<const std::string> got) {
+    run.on_output = [&](std::span<const std::string_view> got) {
         if (std::find(got.begin(), got.end(), "partial") != got.end())
             output_ended = true;
     };

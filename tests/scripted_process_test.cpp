@@ -30,7 +30,7 @@ struct scripted_run
         std::vector<std::string> lines;
         int output_calls = 0;
         std::optional<sj::exit_status> status;
-        std::function<void(std::span<const std::string>)> on_output;
+        std::function<void(std::span<const std::string_view>)> on_output;
     };
 
     asio::io_context io;
@@ -43,7 +43,7 @@ struct scripted_run
     {
         auto& record = *seen.emplace_back(std::make_unique<events_seen>());
         sj::process_events events;
-        events.output = [&record](std::span<const std::string> got) {
+        events.output = [&record](std::span<const std::string_view> got) {
             BOOST_TEST(!record.status.has_value());
             ++record.output_calls;
             record.lines.insert(record.lines.end(), got.begin(), got.end());
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(long_lines_are_cut_at_max_line)
     backend.push({step::print("abcdefghij")});
     std::vector<std::string> lines;
     sj::process_events events;
-    events.output = [&](std::span<const std::string> got) {
+    events.output = [&](std::span<const std::string_view> got) {
         lines.insert(lines.end(), got.begin(), got.end());
     };
     sj::error_code ec;
@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(ignore_term_leaves_sigkill_working)
     run.backend.push({step::ignore_term(), step::print("ready"), step::hang()});
     sj::error_code ec;
     child = run.start(ec);
-    run.last().on_output = [&](std::span<const std::string>) {
+    run.last().on_output = [&](std::span<const std::string_view>) {
         BOOST_TEST(!child->signal_group(SIGTERM));
         BOOST_TEST(!child->signal_group(SIGUSR1));
     };
@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(a_kill_during_output_stops_the_next_steps)
     run.backend.push({step::print("one"), step::print("two"), step::print("three")});
     sj::error_code ec;
     child = run.start(ec);
-    run.last().on_output = [&](std::span<const std::string>) { child->signal_group(SIGKILL); };
+    run.last().on_output = [&](std::span<const std::string_view>) { child->signal_group(SIGKILL); };
     BOOST_TEST_REQUIRE(run.run_to_exit());
     BOOST_TEST((*run.last().status == sj::exit_status{-1, SIGKILL}));
     BOOST_TEST(run.last().lines == std::vector<std::string>{"one"},

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scopejobs {
@@ -54,8 +55,9 @@ struct process_events
 {
     /// Output arrived: the lines it completed, each without its line end
     /// and with invalid UTF-8 replaced (possibly none, when a read ended
-    /// inside a line; every call counts as activity).
-    std::function<void(std::span<const std::string> lines)> output;
+    /// inside a line; every call counts as activity). The views are valid
+    /// during the call only.
+    std::function<void(std::span<const std::string_view> lines)> output;
 
     /// Called once, after the last `output`: the process has exited and its
     /// output is drained.

@@ -128,7 +128,7 @@ private:
     using job_ptr = std::shared_ptr<job>;
 
     void spawn(const job_ptr& j);
-    void on_output(const job_ptr& j, std::span<const std::string> lines);
+    void on_output(const job_ptr& j, std::span<const std::string_view> lines);
     void on_exit(const job_ptr& j, exit_status status);
     void on_timeout(const job_ptr& j);
     void fail_start(const job_ptr& j, const error_code& ec);
@@ -139,6 +139,8 @@ private:
     void write_now(const job_ptr& j);
     void stop_group(const job_ptr& j);
     void add_line(job& j, std::string_view text, const std::string& stamp);
+    void record_line(job& j, std::string_view text, std::string_view stamp);
+    void log_line(job& j, std::string_view text);
     void persist(job& j, bool status_change);
     void flush_log(job& j);
     std::vector<std::string> clean_up(const job& j);

@@ -4,8 +4,8 @@
 // Turns the bytes a tool prints into lines, the way Python's universal
 // newlines read them: a line ends at "\n", "\r\n" or a lone "\r". Every
 // output byte passes through here, so the common case (a line that lies
-// wholly inside one chunk) is found with memchr and copied once, into the
-// string that is delivered.
+// wholly inside one chunk) is found with memchr and delivered as a view
+// into the chunk, without a copy.
 
 #include <scopejobs/detail/utf8.hpp>
 
@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,11 +39,18 @@ public:
     /// below 4 are taken as 4, so a piece can hold any UTF-8 character.
     explicit line_splitter(std::size_t max_line = 65536);
 
-    /// Appends to `lines` each line that `bytes` completes, oldest first.
-    void feed(std::string_view bytes, std::vector<std::string>& lines);
+    /// Replaces `lines` with the lines that `bytes` completes, oldest
+    /// first: views into `bytes`, or into the splitter's own storage for a
+    /// line that began in an earlier chunk or needed a replacement. They
+    /// stay valid until the next `feed` or `finish` and while `bytes` does.
+    void feed(std::string_view bytes, std::vector<std::string_view>& lines);
 
-    /// Ends the stream: appends the unfinished line, if any bytes of one
-    /// are held, and makes the splitter ready for a new stream.
+    /// Ends the stream: replaces `lines` with the unfinished line, if any
+    /// bytes of one are held, and makes the splitter ready for a new stream.
+    void finish(std::vector<std::string_view>& lines);
+
+    /// The same, appending copies to `lines`.
+    void feed(std::string_view bytes, std::vector<std::string>& lines);
     void finish(std::vector<std::string>& lines);
 
     /// The bound on a line, as given to the constructor (at least 4).
@@ -51,17 +59,19 @@ public:
 private:
     // Ends the line whose last bytes are `line` (its first ones may be
     // held from earlier chunks).
-    void end_line(std::string_view line, std::vector<std::string>& lines);
+    void end_line(std::string_view line, std::vector<std::string_view>& lines);
 
-    // Delivers `line`, which is complete, in pieces of at most max_line_.
-    void deliver_line(std::string_view line, std::vector<std::string>& lines);
+    // Delivers `line`, which is complete, in pieces of at most max_line_;
+    // a `stable` line lies in the caller's chunk and may be viewed.
+    void deliver_line(std::string_view line, bool stable, std::vector<std::string_view>& lines);
 
     // Holds `tail`, the start or a further part of an unfinished line,
     // delivering the pieces of it that can already be cut.
-    void hold(std::string_view tail, std::vector<std::string>& lines);
+    void hold(std::string_view tail, std::vector<std::string_view>& lines);
 
-    // Appends one line or piece, replacing ill-formed UTF-8.
-    static void append_line(std::string_view text, std::vector<std::string>& lines);
+    // Appends one line or piece, replacing ill-formed UTF-8; copies it
+    // into owned_ unless it is `stable` and well formed.
+    void append_line(std::string_view text, bool stable, std::vector<std::string_view>& lines);
 
     // True when no byte of `text` has its high bit set.
     static bool is_ascii(std::string_view text) noexcept;
@@ -70,16 +80,19 @@ private:
     static std::size_t well_formed_prefix(std::string_view text) noexcept;
 
     std::size_t max_line_;
-    std::string held_;     ///< bytes of the unfinished line
-    bool skip_lf_ = false; ///< the last chunk ended with "\r"
+    std::string held_;              ///< bytes of the unfinished line
+    std::deque<std::string> owned_; ///< lines of the last feed that are not views
+    bool skip_lf_ = false;          ///< the last chunk ended with "\r"
 };
 
 inline line_splitter::line_splitter(std::size_t max_line)
     : max_line_(std::max<std::size_t>(max_line, 4))
 {}
 
-inline void line_splitter::feed(std::string_view bytes, std::vector<std::string>& lines)
+inline void line_splitter::feed(std::string_view bytes, std::vector<std::string_view>& lines)
 {
+    lines.clear();
+    owned_.clear();
     if (bytes.empty())
         return;
 
@@ -123,40 +136,57 @@ inline void line_splitter::feed(std::string_view bytes, std::vector<std::string>
     hold(std::string_view(pos, std::size_t(end - pos)), lines);
 }
 
-inline void line_splitter::finish(std::vector<std::string>& lines)
+inline void line_splitter::finish(std::vector<std::string_view>& lines)
 {
+    lines.clear();
+    owned_.clear();
     skip_lf_ = false;
     if (!held_.empty())
         end_line({}, lines);
 }
 
-inline void line_splitter::end_line(std::string_view line, std::vector<std::string>& lines)
+inline void line_splitter::feed(std::string_view bytes, std::vector<std::string>& lines)
+{
+    std::vector<std::string_view> views;
+    feed(bytes, views);
+    lines.insert(lines.end(), views.begin(), views.end());
+}
+
+inline void line_splitter::finish(std::vector<std::string>& lines)
+{
+    std::vector<std::string_view> views;
+    finish(views);
+    lines.insert(lines.end(), views.begin(), views.end());
+}
+
+inline void line_splitter::end_line(std::string_view line, std::vector<std::string_view>& lines)
 {
     // the common case: the line lies wholly inside this chunk
     if (held_.empty()) {
-        deliver_line(line, lines);
+        deliver_line(line, true, lines);
         return;
     }
 
     // the line began in an earlier chunk
     held_.append(line);
-    deliver_line(held_, lines);
+    deliver_line(held_, false, lines);
     held_.clear();
     if (held_.capacity() > 4096)
         std::string().swap(held_); // an idle stream keeps no large buffer
 }
 
-inline void line_splitter::deliver_line(std::string_view line, std::vector<std::string>& lines)
+inline void line_splitter::deliver_line(std::string_view line, bool stable,
+                                        std::vector<std::string_view>& lines)
 {
     while (line.size() > max_line_) {
         std::size_t cut = utf8_cut(line, max_line_);
-        append_line(line.substr(0, cut), lines);
+        append_line(line.substr(0, cut), stable, lines);
         line.remove_prefix(cut);
     }
-    append_line(line, lines);
+    append_line(line, stable, lines);
 }
 
-inline void line_splitter::hold(std::string_view tail, std::vector<std::string>& lines)
+inline void line_splitter::hold(std::string_view tail, std::vector<std::string_view>& lines)
 {
     // utf8_cut looks at most three bytes past the limit: with those at
     // hand, a piece is cut where the whole line would be cut.
@@ -166,7 +196,7 @@ inline void line_splitter::hold(std::string_view tail, std::vector<std::string>&
     if (held_.empty()) {
         while (tail.size() >= enough) {
             std::size_t cut = utf8_cut(tail, max_line_);
-            append_line(tail.substr(0, cut), lines);
+            append_line(tail.substr(0, cut), true, lines);
             tail.remove_prefix(cut);
         }
         held_.assign(tail);
@@ -181,7 +211,7 @@ inline void line_splitter::hold(std::string_view tail, std::vector<std::string>&
         held_.append(tail.substr(0, take));
         tail.remove_prefix(take);
         std::size_t cut = utf8_cut(held_, max_line_);
-        append_line(std::string_view(held_).substr(0, cut), lines);
+        append_line(std::string_view(held_).substr(0, cut), false, lines);
         held_.erase(0, cut);
     }
     held_.append(tail);
@@ -228,17 +258,19 @@ inline std::size_t line_splitter::well_formed_prefix(std::string_view text) noex
     return i;
 }
 
-inline void line_splitter::append_line(std::string_view text, std::vector<std::string>& lines)
+inline void line_splitter::append_line(std::string_view text, bool stable,
+                                       std::vector<std::string_view>& lines)
 {
-    if (is_ascii(text)) {
-        lines.emplace_back(text);
+    std::size_t good = is_ascii(text) ? text.size() : well_formed_prefix(text);
+    if (stable && good == text.size()) {
+        lines.push_back(text);
         return;
     }
 
-    std::size_t good = well_formed_prefix(text);
-    auto& line = lines.emplace_back(text.substr(0, good));
+    auto& line = owned_.emplace_back(text.substr(0, good));
     if (good != text.size())
         append_utf8(line, text.substr(good));
+    lines.push_back(line);
 }
 
 } // namespace scopejobs::detail

@@ -158,7 +158,7 @@ void basic_runner<Process, Store>::spawn(const job_ptr& j)
     spec.environment = environment_;
 
     process_events events;
-    events.output = [this, j](std::span<const std::string> lines) { on_output(j, lines); };
+    events.output = [this, j](std::span<const std::string_view> lines) { on_output(j, lines); };
     events.exit = [this, j](exit_status status) { on_exit(j, status); };
 
     error_code ec;
@@ -190,7 +190,8 @@ void basic_runner<Process, Store>::spawn(const job_ptr& j)
 }
 
 template <process_backend Process, job_store Store>
-void basic_runner<Process, Store>::on_output(const job_ptr& j, std::span<const std::string> lines)
+void basic_runner<Process, Store>::on_output(const job_ptr& j,
+                                             std::span<const std::string_view> lines)
 {
     if (j->exited)
         return;
@@ -198,13 +199,19 @@ void basic_runner<Process, Store>::on_output(const job_ptr& j, std::span<const s
     if (lines.empty())
         return;
 
+    // lines the cap would drop before this batch ends go to the log only
+    std::size_t cap = settings_.progress_cap;
+    std::size_t first_kept = cap != 0 && lines.size() > cap ? lines.size() - cap : 0;
+
     std::string stamp = j->stamp(settings_.clock());
     {
         std::lock_guard lock(j->record_mutex);
-        for (const auto& line : lines) {
-            std::string_view text = detail::strip(line);
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            std::string_view text = detail::strip(lines[i]);
             apply_markers(j->record, text);
-            add_line(*j, text, stamp);
+            if (i >= first_kept)
+                record_line(*j, text, stamp);
+            log_line(*j, text);
         }
         j->record.last_update = stamp;
     }
@@ -217,15 +224,36 @@ void basic_runner<Process, Store>::on_output(const job_ptr& j, std::span<const s
 template <process_backend Process, job_store Store>
 void basic_runner<Process, Store>::add_line(job& j, std::string_view text, const std::string& stamp)
 {
-    auto& record = j.record;
-    record.progress.emplace_back(text);
-    record.times.push_back(stamp);
-    if (settings_.progress_cap != 0) {
-        while (record.progress.size() > settings_.progress_cap)
-            record.progress.pop_front();
-        while (record.times.size() > settings_.progress_cap)
-            record.times.pop_front();
-    }
+    record_line(j, text, stamp);
+    log_line(j, text);
+}
+
+template <process_backend Process, job_store Store>
+void basic_runner<Process, Store>::record_line(job& j, std::string_view text,
+                                               std::string_view stamp)
+{
+    // At the cap, the oldest line's string takes the new text: streaming
+    // then allocates nothing per line.
+    auto push = [cap = settings_.progress_cap](std::deque<std::string>& lines,
+                                               std::string_view value) {
+        if (cap == 0 || lines.size() < cap) {
+            lines.emplace_back(value);
+            return;
+        }
+        std::string recycled = std::move(lines.front());
+        lines.pop_front();
+        recycled.assign(value);
+        lines.push_back(std::move(recycled));
+        while (lines.size() > cap)
+            lines.pop_front();
+    };
+    push(j.record.progress, text);
+    push(j.record.times, stamp);
+}
+
+template <process_backend Process, job_store Store>
+void basic_runner<Process, Store>::log_line(job& j, std::string_view text)
+{
     j.log_buffer.append(text);
     j.log_buffer += '\n';
 }

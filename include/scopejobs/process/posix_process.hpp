@@ -147,9 +147,13 @@ private:
     // Arms the wait for the exit and the first wait for output.
     void begin();
 
+    // Without a pidfd (refused before Linux 5.3, under valgrind, or with
+    // descriptors exhausted) the exit is polled with waitpid instead.
+    void poll_exit(std::chrono::milliseconds interval);
+
     // The exit is known: remember it, stop the wait's claim on the pid,
     // and give the output the drain timeout to end.
-    void on_exit(error_code ec);
+    void on_exit(error_code ec, int wait_status);
 
     void wait_for_output();
     void on_readable(error_code ec);
@@ -173,8 +177,10 @@ private:
     boost::process::v2::basic_process<boost::asio::any_io_executor> process_;
     boost::asio::posix::stream_descriptor pipe_;
     boost::asio::steady_timer drain_timer_;
+    boost::asio::steady_timer poll_timer_;
     std::chrono::steady_clock::duration drain_timeout_;
     detail::line_splitter splitter_;
+    std::vector<std::string_view> lines_; ///< the lines of the last read
     process_events events_;
     exit_status status_;
     bool exited_ = false;

@@ -322,7 +322,7 @@ scripted_process::start(process_spec spec, process_events events, error_code& ec
 {
     ec = {};
     if (!events.output)
-        events.output = [](std::span<const std::string>) {};
+        events.output = [](std::span<const std::string_view>) {};
     if (!events.exit)
         events.exit = [](exit_status) {};
 
@@ -480,7 +480,8 @@ inline void scripted_process::child::print(std::string_view bytes, bool line_end
     splitter_.feed(bytes, lines);
     if (line_end)
         splitter_.feed("\n", lines);
-    events_.output(lines);
+    std::vector<std::string_view> views(lines.begin(), lines.end());
+    events_.output(views);
 }
 
 inline void scripted_process::child::on_signal(int sig)
@@ -497,7 +498,7 @@ inline void scripted_process::child::end(exit_status status)
         return;
     timer_.cancel();
 
-    std::vector<std::string> lines;
+    std::vector<std::string_view> lines;
     splitter_.finish(lines);
     if (!lines.empty())
         events_.output(lines);

@@ -314,7 +314,7 @@ posix_process::start(process_spec spec, process_events events, error_code& ec)
         return nullptr;
     }
     if (!events.output)
-        events.output = [](std::span<const std::string>) {};
+        events.output = [](std::span<const std::string_view>) {};
     if (!events.exit)
         events.exit = [](exit_status) {};
 
@@ -396,8 +396,8 @@ inline posix_process::child::child(start_key, boost::asio::any_io_executor execu
                                    const posix_process_options& options, process_events events)
     : pid_(pid), start_time_(start_time),
       process_(executor, static_cast<boost::process::v2::pid_type>(pid)), pipe_(std::move(pipe)),
-      drain_timer_(executor), drain_timeout_(options.drain_timeout), splitter_(options.max_line),
-      events_(std::move(events))
+      drain_timer_(executor), poll_timer_(executor), drain_timeout_(options.drain_timeout),
+      splitter_(options.max_line), events_(std::move(events))
 {}
 
 inline posix_process::child::~child()
@@ -429,17 +429,36 @@ inline error_code posix_process::child::signal_group(int sig)
 
 inline void posix_process::child::begin()
 {
-    process_.async_wait([self = shared_from_this()](error_code ec, int) { self->on_exit(ec); });
+    if (process_.is_open())
+        process_.async_wait([self = shared_from_this()](error_code ec, int) {
+            self->on_exit(ec, self->process_.native_exit_code());
+        });
+    else
+        poll_exit(std::chrono::milliseconds(10));
     wait_for_output();
 }
 
-inline void posix_process::child::on_exit(error_code ec)
+inline void posix_process::child::poll_exit(std::chrono::milliseconds interval)
+{
+    int wait_status = 0;
+    pid_t reaped = ::waitpid(static_cast<pid_t>(pid_), &wait_status, WNOHANG);
+    if (reaped != 0) {
+        on_exit(reaped < 0 ? detail::errno_code(errno) : error_code{}, wait_status);
+        return;
+    }
+    poll_timer_.expires_after(interval);
+    poll_timer_.async_wait([self = shared_from_this(), interval](error_code) {
+        self->poll_exit(std::min(interval * 2, std::chrono::milliseconds(100)));
+    });
+}
+
+inline void posix_process::child::on_exit(error_code ec, int wait_status)
 {
     reaped_.store(true, std::memory_order_release);
 
     // An error means the status is lost (a server that ignores SIGCHLD has
     // its children reaped by the kernel): the exit reads as code -1.
-    status_ = ec ? exit_status{} : detail::to_exit_status(process_.native_exit_code());
+    status_ = ec ? exit_status{} : detail::to_exit_status(wait_status);
     process_.detach();
     exited_ = true;
 
@@ -473,8 +492,6 @@ inline void posix_process::child::on_readable(error_code ec)
 inline void posix_process::child::read_output()
 {
     auto buffer = detail::output_buffer();
-    std::vector<std::string> lines;
-
     for (int turn = 0; turn < detail::reads_per_turn; ++turn) {
         ssize_t got = ::read(pipe_.native_handle(), buffer.data(), buffer.size());
         if (got < 0 && errno == EINTR)
@@ -488,9 +505,8 @@ inline void posix_process::child::read_output()
             return;
         }
 
-        lines.clear();
-        splitter_.feed(std::string_view(buffer.data(), std::size_t(got)), lines);
-        events_.output(lines);
+        splitter_.feed(std::string_view(buffer.data(), std::size_t(got)), lines_);
+        events_.output(lines_);
     }
 
     // The pipe may hold more. The reactor reports a descriptor only when
@@ -508,10 +524,9 @@ inline void posix_process::child::end_output()
     pipe_.close(ignored);
     drain_timer_.cancel();
 
-    std::vector<std::string> lines;
-    splitter_.finish(lines);
-    if (!lines.empty())
-        events_.output(lines);
+    splitter_.finish(lines_);
+    if (!lines_.empty())
+        events_.output(lines_);
     report_when_done();
 }
 
