@@ -590,4 +590,18 @@ BOOST_FIXTURE_TEST_CASE(too_long_an_id_fails_and_keeps_the_folder_clean, store_f
     BOOST_TEST(fs::is_empty(store.jobs_dir("ds1")));
 }
 
+BOOST_FIXTURE_TEST_CASE(read_log_answers_bytes_from_an_offset, store_fixture)
+{
+    sj::error_code ec;
+    BOOST_TEST(!store.read_log("ds1", "job-1", 0, 100, ec));
+    BOOST_TEST(!ec);
+    store.append_log("ds1", "job-1", "first\nsecond\n", ec);
+    BOOST_TEST(*store.read_log("ds1", "job-1", 0, 100, ec) == "first\nsecond\n");
+    BOOST_TEST(*store.read_log("ds1", "job-1", 6, 100, ec) == "second\n");
+    BOOST_TEST(*store.read_log("ds1", "job-1", 6, 3, ec) == "sec");
+    BOOST_TEST(store.read_log("ds1", "job-1", 99, 100, ec)->empty());
+    BOOST_TEST(!store.read_log("ds1", "../x", 0, 100, ec));
+    BOOST_TEST((ec == boost::system::errc::invalid_argument));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -336,4 +336,14 @@ BOOST_FIXTURE_TEST_CASE(concurrent_writers_and_readers_see_whole_records, store_
     BOOST_TEST(log.size() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(read_log_answers_bytes_from_an_offset)
+{
+    sj::memory_store store(sj::null_sink());
+    sj::error_code ec;
+    BOOST_TEST(!store.read_log("ds1", "job-1", 0, 100, ec));
+    store.append_log("ds1", "job-1", "first\nsecond\n", ec);
+    BOOST_TEST(*store.read_log("ds1", "job-1", 6, 3, ec) == "sec");
+    BOOST_TEST(store.read_log("ds1", "job-1", 99, 100, ec)->empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

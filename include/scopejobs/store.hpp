@@ -9,6 +9,8 @@
 #include <scopejobs/job.hpp>
 
 #include <concepts>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,9 @@ namespace scopejobs {
 /// - `s.list(dataset)` answers every readable record of the dataset, in no
 ///   particular order; unreadable ones are skipped (and logged).
 /// - `s.datasets()` names every dataset that has job records.
+/// - `s.read_log(dataset, id, offset, max, ec)` answers at most `max`
+///   bytes of the job's log from byte `offset` (empty past its end), or
+///   nothing when the job has no log.
 ///
 /// Dataset names and job ids must be safe path components (see
 /// `detail::is_safe_component`); a store refuses others with
@@ -53,6 +58,9 @@ concept job_store = requires(S& store, const job_record& record, std::string_vie
     {
         store.datasets()
         } -> std::same_as<std::vector<std::string>>;
+    {
+        store.read_log(dataset, id, std::uint64_t(), std::size_t(), ec)
+        } -> std::same_as<std::optional<std::string>>;
 };
 
 } // namespace scopejobs

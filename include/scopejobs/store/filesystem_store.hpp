@@ -93,6 +93,13 @@ public:
     /// empty list. Never throws for the contents of the folder.
     std::vector<job_record> list(std::string_view dataset) const;
 
+    /// At most `max` bytes of the job's log from byte `offset`: empty past
+    /// its end, nothing when there is no log (or a name is unsafe, with
+    /// `invalid_argument`). A log that is a link is not followed.
+    std::optional<std::string> read_log(std::string_view dataset, std::string_view id,
+                                        std::uint64_t offset, std::size_t max,
+                                        error_code& ec) const;
+
     /// The names, sorted, of the folders directly in the data folder that
     /// hold a `jobs` folder, leaving out hidden folders and names that are
     /// not safe path components.

@@ -67,6 +67,12 @@ public:
     /// The names, sorted, of every dataset that holds a record or a log.
     std::vector<std::string> datasets() const;
 
+    /// At most `max` bytes of the job's log from byte `offset`, or nothing
+    /// when there is no log.
+    std::optional<std::string> read_log(std::string_view dataset, std::string_view id,
+                                        std::uint64_t offset, std::size_t max,
+                                        error_code& ec) const;
+
     /// The job's log as appended so far; empty when there is none.
     std::string log(std::string_view dataset, std::string_view id) const;
 
@@ -269,6 +275,25 @@ inline std::vector<std::string> memory_store::datasets() const
         }
     }
     return names;
+}
+
+inline std::optional<std::string> memory_store::read_log(std::string_view dataset,
+                                                         std::string_view id, std::uint64_t offset,
+                                                         std::size_t max, error_code& ec) const
+{
+    ec = {};
+    if (!detail::check_job_names(dataset, id, ec))
+        return std::nullopt;
+    std::lock_guard lock(contents_mutex_);
+    auto logs = logs_.find(dataset);
+    if (logs == logs_.end())
+        return std::nullopt;
+    auto text = logs->second.find(id);
+    if (text == logs->second.end())
+        return std::nullopt;
+    if (offset >= text->second.size())
+        return std::string();
+    return text->second.substr(std::size_t(offset), max);
 }
 
 inline std::string memory_store::log(std::string_view dataset, std::string_view id) const

@@ -342,6 +342,44 @@ inline std::optional<job_record> filesystem_store::read(std::string_view dataset
     return record;
 }
 
+inline std::optional<std::string> filesystem_store::read_log(std::string_view dataset,
+                                                             std::string_view id,
+                                                             std::uint64_t offset, std::size_t max,
+                                                             error_code& ec) const
+{
+    ec = {};
+    if (!detail::check_job_names(dataset, id, ec))
+        return std::nullopt;
+
+    int fd = ::open(log_path(dataset, id).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno != ENOENT && errno != ENOTDIR)
+            ec = error_code(errno, boost::system::system_category());
+        return std::nullopt;
+    }
+
+    // one pread loop from the offset, up to `max` bytes
+    std::string text(max, '\0');
+    std::size_t got = 0;
+    while (got < max) {
+        ssize_t n = ::pread(fd, text.data() + got, max - got, off_t(offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ec = error_code(errno, boost::system::system_category());
+            break;
+        }
+        if (n == 0)
+            break;
+        got += std::size_t(n);
+    }
+    ::close(fd);
+    text.resize(got);
+    if (ec)
+        return std::nullopt;
+    return text;
+}
+
 inline std::vector<job_record> filesystem_store::list(std::string_view dataset) const
 {
     namespace errc = boost::system::errc;
