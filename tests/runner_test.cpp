@@ -599,4 +599,32 @@ BOOST_AUTO_TEST_CASE(the_live_record_is_newer_than_the_file)
     BOOST_TEST(!f.runner.live_record(id));
 }
 
+BOOST_AUTO_TEST_CASE(an_in_process_task_is_recorded_like_a_tool)
+{
+    fixture f;
+    sj::error_code ec;
+    auto ok = f.runner.start_task(
+        {.dataset = "ds", .argv = {"delete", "umap", "umap-001"}}, f.io.get_executor(),
+        [] {
+            return sj::task_result{{"removed a", "removed b"}, true};
+        },
+        ec);
+    auto failed = f.runner.start_task(
+        {.dataset = "ds", .argv = {"delete", "scope", "s"}}, f.io.get_executor(),
+        []() -> sj::task_result { throw std::runtime_error("disk on fire"); }, ec);
+    BOOST_TEST((f.stored(ok).status == sj::job_status::running)); // written before it runs
+    f.run_until_final(2);
+
+    auto record = f.stored(ok);
+    BOOST_TEST((record.status == sj::job_status::completed));
+    BOOST_TEST(record.job_name == "delete");
+    BOOST_TEST(record.command == "delete umap umap-001");
+    BOOST_TEST(lines_of(record.progress) == (std::vector<std::string>{"removed a", "removed b"}),
+               boost::test_tools::per_element());
+    auto bad = f.stored(failed);
+    BOOST_TEST((bad.status == sj::job_status::error));
+    BOOST_TEST(bad.progress.back() == "disk on fire");
+    BOOST_TEST(f.processes.specs().empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

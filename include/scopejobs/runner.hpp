@@ -45,6 +45,14 @@ struct launch
     std::string command{};  ///< empty: `argv` joined as a shell would read it
 };
 
+/// What an in-process job (see `basic_runner::start_task`) reports: the
+/// lines to record, and whether it succeeded.
+struct task_result
+{
+    std::vector<std::string> lines{};
+    bool ok = true;
+};
+
 /// Totals since the runner was made, for tests and benchmarks.
 struct runner_counters
 {
@@ -90,6 +98,14 @@ public:
     /// `shutdown`, or the store's error when the record cannot be written.
     std::string start(launch what, error_code& ec);
 
+    /// Starts an in-process job (a cascade delete, say): the record is
+    /// written as by `start`, then `work` runs on `worker` (it may block on
+    /// the file system, so not on the runner's executor), and its result
+    /// ends the job: `completed` or `error`, with its lines recorded. A kill
+    /// marks the job `dead` at once but cannot stop `work`.
+    std::string start_task(launch what, executor_type worker, std::function<task_result()> work,
+                           error_code& ec);
+
     /// Kills a job: SIGKILL to its process group and status `dead` with
     /// `cause_of_death` `killed`. A record that says `running` with no live
     /// job behind it becomes `dead`, "process not found, presumed dead". A
@@ -127,7 +143,9 @@ private:
     using job = detail::live_job<child_type>;
     using job_ptr = std::shared_ptr<job>;
 
+    job_ptr make_job(launch& what, error_code& ec);
     void spawn(const job_ptr& j);
+    void end_task(const job_ptr& j, task_result result);
     void on_output(const job_ptr& j, std::span<const std::string_view> lines);
     void on_exit(const job_ptr& j, exit_status status);
     void on_timeout(const job_ptr& j);

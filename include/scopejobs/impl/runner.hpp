@@ -100,19 +100,19 @@ basic_runner<Process, Store>::basic_runner(executor_type executor, Process& proc
 }
 
 template <process_backend Process, job_store Store>
-std::string basic_runner<Process, Store>::start(launch what, error_code& ec)
+auto basic_runner<Process, Store>::make_job(launch& what, error_code& ec) -> job_ptr
 {
     ec = {};
     if (stopping_) {
         ec = make_error_code(boost::system::errc::operation_canceled);
-        return {};
+        return nullptr;
     }
     if (!detail::is_safe_component(what.dataset) || what.argv.empty()) {
         ec = make_error_code(boost::system::errc::invalid_argument);
-        return {};
+        return nullptr;
     }
 
-    // the first record, written before the tool starts
+    // the first record, written before anything runs
     auto j = std::make_shared<job>(executor_);
     auto& record = j->record;
     record.id = detail::random_uuid();
@@ -123,22 +123,75 @@ std::string basic_runner<Process, Store>::start(launch what, error_code& ec)
     record.last_update = python_timestamp(settings_.clock());
     j->cleanup = std::move(what.cleanup);
 
-    std::string id = record.id;
-    jobs_.insert(id, j);
+    jobs_.insert(record.id, j);
     {
         std::lock_guard lock(j->record_mutex);
         store_.write(record, settings_.durable, ec);
     }
     if (ec) {
-        jobs_.erase(id);
+        jobs_.erase(record.id);
         settings_.log(log_level::error,
                       detail::job_label(record) + ": cannot write its record: " + ec.message());
-        return {};
+        return nullptr;
     }
-
     ++started_;
+    return j;
+}
+
+template <process_backend Process, job_store Store>
+std::string basic_runner<Process, Store>::start(launch what, error_code& ec)
+{
+    auto j = make_job(what, ec);
+    if (!j)
+        return {};
     boost::asio::post(executor_, [this, j] { spawn(j); });
-    return id;
+    return j->record.id;
+}
+
+template <process_backend Process, job_store Store>
+std::string basic_runner<Process, Store>::start_task(launch what, executor_type worker,
+                                                     std::function<task_result()> work,
+                                                     error_code& ec)
+{
+    auto j = make_job(what, ec);
+    if (!j)
+        return {};
+    boost::asio::post(worker, [this, j, work = std::move(work)] {
+        task_result result;
+        try {
+            result = work();
+        } catch (const std::exception& failure) {
+            result.lines.emplace_back(failure.what());
+            result.ok = false;
+        }
+        boost::asio::post(executor_, [this, j, result = std::move(result)]() mutable {
+            end_task(j, std::move(result));
+        });
+    });
+    return j->record.id;
+}
+
+template <process_backend Process, job_store Store>
+void basic_runner<Process, Store>::end_task(const job_ptr& j, task_result result)
+{
+    j->exited = true;
+    {
+        std::lock_guard lock(j->record_mutex);
+        std::string stamp = j->stamp(settings_.clock());
+        for (const auto& line : result.lines)
+            add_line(*j, line, stamp);
+        if (j->record.status == job_status::running)
+            j->record.status = result.ok ? job_status::completed : job_status::error;
+        j->record.last_update = stamp;
+    }
+    flush_log(*j);
+    {
+        std::lock_guard lock(j->record_mutex);
+        persist(*j, true);
+    }
+    settings_.log(log_level::info,
+                  detail::job_label(j->record) + ": " + std::string(to_string(j->record.status)));
+    finish(j);
 }
 
 template <process_backend Process, job_store Store>
