@@ -41,6 +41,7 @@ struct launch
     /// upload the tool consumed). Paths outside it are refused.
     std::vector<std::filesystem::path> cleanup{};
 
+    std::string id{};       ///< empty: a new random UUID
     std::string job_name{}; ///< empty: derived from `argv[0]`
     std::string command{};  ///< empty: `argv` joined as a shell would read it
 };

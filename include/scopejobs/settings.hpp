@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -49,6 +50,26 @@ struct settings
     /// Added to the tools' environment after the server's own, each
     /// "NAME=value", replacing a variable of the same name.
     std::vector<std::string> environment;
+
+    // What the service adds to the engine's settings.
+
+    /// Every route lives under this path.
+    std::string prefix = "/api/jobs";
+
+    /// Read-only: write routes are not mounted (they answer 404) and
+    /// nothing is written to the data folder, start-up reconcile included.
+    bool read_only = false;
+
+    /// A request body over this many MiB is refused with 413.
+    std::uint64_t max_upload_mb = 1024;
+
+    /// Starting a job while this many run is refused with 429; 0: no limit.
+    std::size_t max_running = 0;
+
+    /// Where uploads are streamed while a request arrives; empty means
+    /// `{data_dir}/.scopejobs-uploads`, on the data folder's file system
+    /// so that a route can rename an upload into a dataset.
+    std::filesystem::path upload_dir;
 
     /// The clock that stamps `times` and `last_update`.
     std::function<std::chrono::system_clock::time_point()> clock = [] {

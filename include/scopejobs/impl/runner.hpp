@@ -115,7 +115,7 @@ auto basic_runner<Process, Store>::make_job(launch& what, error_code& ec) -> job
     // the first record, written before anything runs
     auto j = std::make_shared<job>(executor_);
     auto& record = j->record;
-    record.id = detail::random_uuid();
+    record.id = what.id.empty() ? detail::random_uuid() : std::move(what.id);
     record.dataset = std::move(what.dataset);
     record.job_name = what.job_name.empty() ? job_name_for(what.argv) : std::move(what.job_name);
     record.command = what.command.empty() ? join_command(what.argv) : std::move(what.command);
@@ -123,7 +123,10 @@ auto basic_runner<Process, Store>::make_job(launch& what, error_code& ec) -> job
     record.last_update = python_timestamp(settings_.clock());
     j->cleanup = std::move(what.cleanup);
 
-    jobs_.insert(record.id, j);
+    if (!detail::is_safe_component(record.id) || !jobs_.insert(record.id, j)) {
+        ec = make_error_code(boost::system::errc::invalid_argument);
+        return nullptr;
+    }
     {
         std::lock_guard lock(j->record_mutex);
         store_.write(record, settings_.durable, ec);
