@@ -40,14 +40,13 @@ struct reply
 };
 
 // One request on its own connection, as a plain client sends it.
-reply http_get(unsigned short port, const std::string& target)
+reply http_send(unsigned short port, const std::string& request, std::string* head = nullptr)
 {
     asio::io_context io;
     asio::ip::tcp::socket socket(io);
     socket.connect({asio::ip::make_address("127.0.0.1"), port});
-    std::string request =
-        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    asio::write(socket, asio::buffer(request));
+    boost::system::error_code ignored;
+    asio::write(socket, asio::buffer(request), ignored);
     std::string text;
     boost::system::error_code ec;
     asio::read(socket, asio::dynamic_buffer(text), ec);
@@ -55,9 +54,35 @@ reply http_get(unsigned short port, const std::string& target)
     reply out;
     if (text.size() > 12)
         out.status = unsigned(std::stoi(text.substr(9, 3)));
-    if (auto end = text.find("\r\n\r\n"); end != std::string::npos)
+    if (auto end = text.find("\r\n\r\n"); end != std::string::npos) {
         out.body = text.substr(end + 4);
+        if (head)
+            *head = text.substr(0, end);
+    }
     return out;
+}
+
+reply http_get(unsigned short port, const std::string& target, std::string* head = nullptr)
+{
+    return http_send(
+        port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", head);
+}
+
+// A multipart POST with one file, as a browser's form sends it.
+reply http_upload(unsigned short port, const std::string& target, const std::string& dataset,
+                  const std::string& filename, const std::string& content)
+{
+    std::string boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW";
+    std::string body =
+        "--" + boundary + "\r\nContent-Disposition: form-data; name=\"dataset\"\r\n\r\n" + dataset +
+        "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+        filename + "\"\r\nContent-Type: text/csv\r\n\r\n" + content + "\r\n--" + boundary +
+        "--\r\n";
+    return http_send(port, "POST " + target +
+                               " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                               "Content-Type: multipart/form-data; boundary=" +
+                               boundary + "\r\nContent-Length: " + std::to_string(body.size()) +
+                               "\r\n\r\n" + body);
 }
 
 // A scopejobs-server child with its stdout on a pipe.
@@ -349,6 +374,29 @@ BOOST_AUTO_TEST_CASE(flags_and_start_up_failures_exit_with_their_codes)
     data_folder other;
     server_process taken(other.path, {"--port", std::to_string(port)});
     BOOST_TEST(WEXITSTATUS(taken.wait()) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(uploads_cors_and_the_upload_limit_work_over_http)
+{
+    data_folder data;
+    server_process s(data.path, {"--max-upload-mb", "1"}, quick);
+    auto port = s.listen_port();
+
+    std::string head;
+    http_get(port, "/api/jobs/health", &head);
+    BOOST_TEST(head.find("Access-Control-Allow-Origin: *") != std::string::npos);
+
+    auto id = job_id_of(http_upload(port, "/api/jobs/ingest", "ds", "my rows.csv", "text\na\n"));
+    auto record = wait_final(port, "ds", id);
+    BOOST_TEST(record.at("status").as_string() == "completed");
+    std::ifstream saved(data.path / "ds" / "my_rows.csv");
+    BOOST_TEST(std::string(std::istreambuf_iterator<char>(saved), {}) == "text\na\n");
+
+    auto refused =
+        http_upload(port, "/api/jobs/ingest", "ds", "big.csv", std::string(2 << 20, 'x'));
+    BOOST_TEST(refused.status == 413u);
+    BOOST_TEST(json::parse(refused.body).at("error").as_string() ==
+               "Upload too large. Limit is 1 MB.");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

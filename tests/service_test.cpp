@@ -457,4 +457,77 @@ BOOST_AUTO_TEST_CASE(a_second_service_on_the_same_data_folder_refuses_to_open)
     BOOST_TEST((ec == boost::system::errc::device_or_resource_busy));
 }
 
+BOOST_AUTO_TEST_CASE(the_cxx_api_does_what_the_routes_do_without_http)
+{
+    fixture f;
+    std::vector<sj::job_record> finals;
+    f.service.on_final([&](const sj::job_record& record) { finals.push_back(record); });
+    f.processes.push({sj::script_step::print("RUNNING: run-1")});
+
+    sj::error_code ec;
+    auto id = f.service.start("ds", {"ls-umap", "ds", "e"}, ec);
+    BOOST_REQUIRE(!ec);
+    BOOST_TEST(f.service.get("ds", id, ec)->job_name == "umap");
+    f.run_until_idle();
+    BOOST_REQUIRE(finals.size() == 1u);
+    BOOST_TEST((finals[0].status == sj::job_status::completed));
+    BOOST_TEST(f.service.list("ds").size() == 1u);
+
+    auto again = f.service.rerun("ds", id, ec);
+    BOOST_REQUIRE(!ec);
+    f.pump();
+    BOOST_TEST(f.processes.specs().back().argv ==
+                   (argv_t{"ls-umap", "ds", "e", "--rerun", "run-1"}),
+               boost::test_tools::per_element());
+    auto killed = f.service.kill("ds", again, ec);
+    BOOST_TEST(
+        (killed->status == sj::job_status::dead || killed->status == sj::job_status::completed));
+    BOOST_TEST(!f.service.kill("ds", "nope", ec));
+
+    f.service.start("../up", {"ls-umap"}, ec);
+    BOOST_TEST((ec == boost::system::errc::invalid_argument));
+    f.service.rerun("ds", "nope", ec);
+    BOOST_TEST((ec == sj::service_errc::job_not_found));
+    BOOST_TEST(sj::http_status(ec) == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(an_extracted_archive_is_checked_saved_and_cleaned_up)
+{
+    fixture f;
+    auto upload = [&](std::string text) {
+        auto path = f.data / ".scopejobs-uploads" / ".upload-archive";
+        std::ofstream(path) << text;
+        sj::http::request request;
+        request.method = verb::post;
+        request.path = "/api/jobs/import_twitter";
+        request.form.add("dataset", "Archive");
+        request.files.push_back({"file", "archive.json", "application/json", path, text.size()});
+        return f.router.call(request);
+    };
+
+    auto refused = upload(R"({"archive_format": "other"})");
+    BOOST_TEST(refused.status == 400u);
+    BOOST_TEST(f.body(refused).at("error").as_string() ==
+               "Invalid extracted archive payload: archive_format must be 'x_native_extracted_v1'");
+    BOOST_TEST(fs::is_empty(f.data / "archive" / "uploads"));
+
+    auto accepted = upload(R"({"archive_format": "x_native_extracted_v1", "profile": {},
+        "tweets": [{"id_str": "1", "full_text": "hi"}], "likes": [],
+        "tweet_count": 1, "likes_count": 0, "total_count": 1})");
+    BOOST_REQUIRE_MESSAGE(accepted.status == 200u, accepted.body);
+    auto id = std::string(f.body(accepted).at("job_id").as_string());
+    BOOST_TEST(fs::exists(f.data / "archive" / "uploads" / id));
+    f.pump();
+    auto argv = f.processes.specs().back().argv;
+    BOOST_TEST(argv.at(2) == "--source");
+    BOOST_TEST(argv.at(3) == "community_json");
+    BOOST_TEST(argv.at(5).starts_with((f.data / "archive" / "uploads" / id).string()));
+
+    f.run_until_idle();
+    BOOST_TEST(!fs::exists(f.data / "archive" / "uploads" / id));
+    sj::error_code ec;
+    BOOST_TEST(f.store.read("archive", id, ec)->progress.back() ==
+               "Cleaned up temporary upload files.");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
