@@ -1,5 +1,10 @@
 #include <scopejobs/service.hpp>
 
+// the service alone pulls in no HTTP framework
+#ifdef BOOST_BEAST_VERSION
+#error "service.hpp must not include Boost.Beast"
+#endif
+
 #include <scopejobs/process/scripted_process.hpp>
 #include <scopejobs/router/test_router.hpp>
 #include <scopejobs/store/memory_store.hpp>
@@ -22,6 +27,14 @@ using sj::http::verb;
 namespace {
 
 using service_type = sj::basic_job_service<sj::test_router, sj::scripted_process, sj::memory_store>;
+
+// swapping one policy takes one name
+static_assert(std::is_same_v<service_type::with_store<sj::filesystem_store>,
+                             sj::basic_job_service<sj::test_router, sj::scripted_process,
+                                                   sj::filesystem_store, sj::latent_scope_routes>>);
+static_assert(std::is_same_v<sj::basic_job_service<sj::test_router>::with_process<
+                                 sj::scripted_process>::with_store<sj::memory_store>,
+                             service_type>);
 
 struct fixture
 {
