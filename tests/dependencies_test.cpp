@@ -3,6 +3,8 @@
 #include <boost/system/errc.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -20,44 +22,14 @@ namespace sj = scopejobs;
 namespace fs = std::filesystem;
 using kind = sj::artifact_kind;
 
-// A fresh folder under /tmp, removed with everything in it at the end.
-struct temporary_folder
-{
-    fs::path path;
-
-    temporary_folder()
-    {
-        char pattern[] = "/tmp/scopejobs-dependencies-XXXXXX";
-        if (::mkdtemp(pattern) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-
-    ~temporary_folder()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-// The lines a plan logs, with their levels.
-struct collected_log
-{
-    std::vector<std::pair<sj::log_level, std::string>> lines;
-
-    sj::log_sink sink()
-    {
-        return [this](sj::log_level level, std::string_view message) {
-            lines.emplace_back(level, std::string(message));
-        };
-    }
-};
+using scopejobs::testing::collected_log;
+using scopejobs::testing::temporary_folder;
 
 // A dataset folder `ds` in a fresh folder that also holds `outside/`, a
 // place the cascade must never reach.
 struct dataset_fixture
 {
-    temporary_folder root;
+    temporary_folder root{"scopejobs-dependencies"};
     fs::path dataset = root.path / "ds";
     fs::path outside = root.path / "outside";
     collected_log log;

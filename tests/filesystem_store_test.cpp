@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -25,51 +27,13 @@ namespace sj = scopejobs;
 namespace fs = std::filesystem;
 namespace errc = boost::system::errc;
 
-// A fresh folder under /tmp, removed with everything in it at the end.
-struct temporary_folder
-{
-    fs::path path;
-
-    temporary_folder()
-    {
-        char pattern[] = "/tmp/scopejobs-filesystem-store-XXXXXX";
-        if (::mkdtemp(pattern) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-
-    ~temporary_folder()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
-// The lines a store logs, collected from any thread.
-struct collected_log
-{
-    std::mutex mutex;
-    std::vector<std::string> lines;
-
-    sj::log_sink sink()
-    {
-        return [this](sj::log_level, std::string_view message) {
-            std::lock_guard lock(mutex);
-            lines.emplace_back(message);
-        };
-    }
-
-    std::size_t size()
-    {
-        std::lock_guard lock(mutex);
-        return lines.size();
-    }
-};
+using scopejobs::testing::collected_log;
+using scopejobs::testing::temporary_folder;
 
 // A store over a fresh data folder, logging into `log`.
 struct store_fixture
 {
-    temporary_folder folder;
+    temporary_folder folder{"scopejobs-filesystem-store"};
     collected_log log;
     sj::filesystem_store store{folder.path, log.sink()};
 };
@@ -294,7 +258,7 @@ BOOST_FIXTURE_TEST_CASE(list_reads_the_reference_files_and_skips_the_half_writte
     BOOST_TEST(records.size() == 9u);
     BOOST_TEST(ids == good_ids);
     BOOST_TEST_REQUIRE(log.size() == 1u);
-    BOOST_TEST(log.lines[0].find("original-half-written.json") != std::string::npos);
+    BOOST_TEST(log.text(0).find("original-half-written.json") != std::string::npos);
 
     // polling again says nothing new
     BOOST_TEST(store.list("ds1").size() == 9u);

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support.hpp"
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -18,26 +20,7 @@ namespace {
 namespace sj = scopejobs;
 namespace errc = boost::system::errc;
 
-// The lines a store logs, collected from any thread.
-struct collected_log
-{
-    std::mutex mutex;
-    std::vector<std::string> lines;
-
-    sj::log_sink sink()
-    {
-        return [this](sj::log_level, std::string_view message) {
-            std::lock_guard lock(mutex);
-            lines.emplace_back(message);
-        };
-    }
-
-    std::size_t size()
-    {
-        std::lock_guard lock(mutex);
-        return lines.size();
-    }
-};
+using scopejobs::testing::collected_log;
 
 // An empty store, logging into `log`.
 struct store_fixture
@@ -169,7 +152,7 @@ BOOST_FIXTURE_TEST_CASE(list_skips_corrupt_text_and_logs_it_once_per_version, st
 
     BOOST_TEST(store.list("ds1").size() == 1u);
     BOOST_TEST_REQUIRE(log.size() == 1u);
-    BOOST_TEST(log.lines[0].find("ds1/job-2") != std::string::npos);
+    BOOST_TEST(log.text(0).find("ds1/job-2") != std::string::npos);
     BOOST_TEST(store.list("ds1").size() == 1u);
     BOOST_TEST(log.size() == 1u);
 
@@ -208,7 +191,7 @@ BOOST_FIXTURE_TEST_CASE(list_reads_the_reference_files_and_skips_the_half_writte
     BOOST_TEST(records.size() == 9u);
     BOOST_TEST(ids == good_ids);
     BOOST_TEST_REQUIRE(log.size() == 1u);
-    BOOST_TEST(log.lines[0].find("original-half-written") != std::string::npos);
+    BOOST_TEST(log.text(0).find("original-half-written") != std::string::npos);
 
     BOOST_TEST(store.list("ds1").size() == 9u);
     BOOST_TEST(log.size() == 1u);
