@@ -291,6 +291,10 @@ bool SCOPEJOBS_SERVICE::try_route(http::request& request, std::string_view path,
         out = http::error_response(400, *invalid);
         return true;
     }
+    if (auto missing = route_params(request).missing(required)) {
+        out = http::error_response(400, *missing);
+        return true;
+    }
     out = Route::handle(*this, request);
     return true;
 }

@@ -57,8 +57,9 @@ inline http::response error_for(const error_code& ec)
 } // namespace routes_detail
 
 /// The base of routes that run one tool: `Route` names `path`, `required`
-/// (an array of parameter names) and `argv(params, settings)`; it may name
-/// `dataset_of(params)` when the job belongs to another parameter.
+/// (an array of parameter names, which the service checks before the route
+/// runs) and `argv(params, settings)`; it may name `dataset_of(params)`
+/// when the job belongs to another parameter.
 template <class Route>
 struct command_route
 {
@@ -71,8 +72,6 @@ struct command_route
     static http::response handle(Service& service, http::request& request)
     {
         route_params params(request);
-        if (auto missing = params.missing(Route::required))
-            return http::error_response(400, *missing);
 
         error_code ec;
         auto id =
@@ -338,8 +337,6 @@ struct job_route
     static http::response handle(Service& service, http::request& request)
     {
         route_params p(request);
-        if (auto missing = p.missing(required))
-            return http::error_response(400, *missing);
         error_code ec;
         auto record = service.get(p["dataset"], p["job_id"], ec);
         if (ec)
@@ -386,8 +383,6 @@ struct log_route
     static http::response handle(Service& service, http::request& request)
     {
         route_params p(request);
-        if (auto missing = p.missing(required))
-            return http::error_response(400, *missing);
         std::uint64_t offset = 0;
         if (auto text = p.non_empty("offset")) {
             auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), offset);
@@ -428,8 +423,6 @@ struct kill_route
     static http::response handle(Service& service, http::request& request)
     {
         route_params p(request);
-        if (auto missing = p.missing(required))
-            return http::error_response(400, *missing);
         error_code ec;
         auto record = service.kill(p["dataset"], p["job_id"], ec);
         if (ec)
@@ -452,8 +445,6 @@ struct rerun_route
     static http::response handle(Service& service, http::request& request)
     {
         route_params p(request);
-        if (auto missing = p.missing(required))
-            return http::error_response(400, *missing);
         error_code ec;
         auto id = service.rerun(p["dataset"], p["job_id"], ec);
         if (ec)
@@ -489,8 +480,6 @@ struct delete_route
     static http::response handle(Service& service, http::request& request)
     {
         route_params p(request);
-        if (auto missing = p.missing(required))
-            return http::error_response(400, *missing);
         error_code ec;
         auto id = service.remove(p["dataset"], Kind, p[id_parameter], ec);
         if (ec)

@@ -2,9 +2,10 @@
 #define SCOPEJOBS_ROUTES_ROUTE_HPP
 
 // What a route is: a type naming its path, its methods, whether it writes,
-// and how it answers. Routes are listed in a `route_set`; the service
-// dispatches to them and does what every request needs (CORS, methods,
-// read-only mode, path parameter checks) before a route sees it.
+// optionally its `required` parameters, and how it answers. Routes are
+// listed in a `route_set`; the service dispatches to them and does what
+// every request needs (CORS, methods, read-only mode, path parameter checks,
+// 400 for absent required parameters) before a route sees it.
 
 #include <scopejobs/detail/path.hpp>
 #include <scopejobs/http.hpp>
