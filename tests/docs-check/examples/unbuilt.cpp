@@ -1,0 +1,6 @@
+// A file no build file names: showing it in a page is an error.
+
+int main()
+{
+    return 0;
+}
