@@ -171,6 +171,7 @@ int main(int argc, char** argv)
     }
     raise_descriptor_limit();
     std::signal(SIGPIPE, SIG_IGN); // a client gone mid-response is an error code
+    std::signal(SIGXFSZ, SIG_IGN); // a file over RLIMIT_FSIZE is a write error, EFBIG
 
     auto log = sj::stderr_sink(opts.level);
     opts.config.log = log;

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,26 +95,30 @@ inline reply http_upload(unsigned short port, const std::string& target, const s
 struct child_process
 {
     /// Starts `args` (the program's path first) with this process's
-    /// environment after `environment`.
+    /// environment after `environment`, its stderr appended to the file
+    /// `errors`.
     explicit child_process(const std::vector<std::string>& args,
-                           std::vector<std::string> environment = {})
+                           std::vector<std::string> environment = {},
+                           const std::string& errors = "/dev/null")
     {
         for (char** variable = environ; *variable != nullptr; ++variable)
             environment.emplace_back(*variable);
-        start(args, environment);
+        start(args, environment, errors);
     }
 
     child_process(const child_process&) = delete;
     child_process& operator=(const child_process&) = delete;
 
-    void start(const std::vector<std::string>& args, const std::vector<std::string>& environment)
+    void start(const std::vector<std::string>& args, const std::vector<std::string>& environment,
+               const std::string& errors = "/dev/null")
     {
         int out[2];
         BOOST_REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0); // usage texts
+        posix_spawn_file_actions_addopen(&actions, 2, errors.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                         0644); // usage texts, the log
         std::vector<char*> argv, envp;
         for (const auto& arg : args)
             argv.push_back(const_cast<char*>(arg.c_str()));
@@ -156,6 +161,15 @@ struct child_process
         return static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
     }
 
+    /// Sets the soft and hard limit of `resource` (RLIMIT_NOFILE, say) of
+    /// the running child, as `setrlimit` would in it.
+    void limit(int resource, rlim_t value)
+    {
+        rlimit bound{value, value};
+        auto which = static_cast<__rlimit_resource>(resource);
+        BOOST_REQUIRE(::prlimit(pid, which, &bound, nullptr) == 0);
+    }
+
     int wait()
     {
         int status = 0;
@@ -182,8 +196,9 @@ struct child_process
 struct server_process : child_process
 {
     explicit server_process(const fs::path& data, std::vector<std::string> extra = {},
-                            std::vector<std::string> environment = {})
-        : child_process(arguments(data, std::move(extra)), std::move(environment))
+                            std::vector<std::string> environment = {},
+                            const std::string& errors = "/dev/null")
+        : child_process(arguments(data, std::move(extra)), std::move(environment), errors)
     {}
 
     static std::vector<std::string> arguments(const fs::path& data, std::vector<std::string> extra)

@@ -17,7 +17,10 @@
  *   stdin               prints what descriptor 0 is open on
  *   endless BYTES       writes BYTES bytes of 'y' and no newline
  *   exit CODE           exits with CODE
+ *   wait-file PATH      waits until PATH exists, polling every 5 ms, at most 60 s
  *   kill-self SIGNUM    ends itself with signal SIGNUM
+ *   nice-cwd            prints "nice: N", its niceness, and "cwd: PATH", its
+ *                       working folder
  *
  * After the last command it exits 0. An unknown command or a missing
  * argument is reported on stderr and exits 64. */
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,6 +205,25 @@ static void kill_self(int signal_number)
     _exit(71);
 }
 
+static void wait_file(const char* path)
+{
+    for (int tries = 0; tries < 12000 && access(path, F_OK) != 0; ++tries)
+        sleep_seconds(0.005);
+}
+
+static void print_nice_cwd(void)
+{
+    char folder[4096];
+    if (getcwd(folder, sizeof folder) == NULL)
+        strcpy(folder, "unknown");
+    errno = 0;
+    int niceness = getpriority(PRIO_PROCESS, 0);
+    if (niceness == -1 && errno != 0)
+        exit(70);
+    printf("nice: %d\ncwd: %s\n", niceness, folder);
+    fflush(stdout);
+}
+
 /* How many arguments each command takes; -1 for an unknown command. */
 static int argument_count(const char* command)
 {
@@ -212,6 +235,7 @@ static int argument_count(const char* command)
         {"print", 1},       {"write", 1},      {"lines", 2},        {"stderr", 1}, {"sleep", 1},
         {"ignore-term", 0}, {"grandchild", 1}, {"close-output", 0}, {"fds", 0},    {"sigmask", 0},
         {"env", 1},         {"stdin", 0},      {"endless", 1},      {"exit", 1},   {"kill-self", 1},
+        {"wait-file", 1},   {"nice-cwd", 0},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
         if (strcmp(command, commands[i].name) == 0)
@@ -266,6 +290,10 @@ static void run(const char* command, char** args)
         exit(atoi(arg));
     } else if (strcmp(command, "kill-self") == 0) {
         kill_self(atoi(arg));
+    } else if (strcmp(command, "wait-file") == 0) {
+        wait_file(arg);
+    } else if (strcmp(command, "nice-cwd") == 0) {
+        print_nice_cwd();
     }
 }
 
