@@ -138,6 +138,45 @@ inline bool equals_ignoring_case(std::string_view a, std::string_view b) noexcep
                                               [&](char x, char y) { return lower(x) == lower(y); });
 }
 
+// `text` with ASCII capitals in lower case.
+inline std::string lower_ascii(std::string_view text)
+{
+    std::string out(text);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = char(c - 'A' + 'a');
+    return out;
+}
+
+// ---- matching and checks
+
+// Whether `path` is `prefix` or lies below it.
+inline bool prefix_covers(std::string_view prefix, std::string_view path) noexcept
+{
+    if (path.size() < prefix.size() || path.compare(0, prefix.size(), prefix) != 0)
+        return false;
+    return path.size() == prefix.size() || path[prefix.size()] == '/';
+}
+
+// A header a handler may set: a token for a name, no line break or NUL in
+// the value, and none of the fields the router writes itself.
+inline bool is_passable_header(std::string_view name, std::string_view value) noexcept
+{
+    constexpr std::string_view token_marks = "!#$%&'*+-.^_`|~";
+    if (name.empty())
+        return false;
+    for (char c : name) {
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum && token_marks.find(c) == std::string_view::npos)
+            return false;
+    }
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+        return false;
+    return !equals_ignoring_case(name, "content-length") &&
+           !equals_ignoring_case(name, "transfer-encoding") &&
+           !equals_ignoring_case(name, "connection");
+}
+
 // ---- free functions
 
 inline bool parse_target(std::string_view target, http::request& out, std::string& error,

@@ -1,6 +1,7 @@
 #ifndef SCOPEJOBS_ROUTER_IMPL_BEAST_ROUTER_HPP
 #define SCOPEJOBS_ROUTER_IMPL_BEAST_ROUTER_HPP
 
+#include <scopejobs/detail/beast_message.hpp>
 #include <scopejobs/detail/request_body.hpp>
 
 #include <boost/asio/dispatch.hpp>
@@ -186,43 +187,7 @@ private:
     bool request_read_ = false; // the whole request, body included, was read
 };
 
-// ---- matching and checks
-
-// Whether `path` is `prefix` or lies below it.
-inline bool prefix_covers(std::string_view prefix, std::string_view path) noexcept
-{
-    if (path.size() < prefix.size() || path.compare(0, prefix.size(), prefix) != 0)
-        return false;
-    return path.size() == prefix.size() || path[prefix.size()] == '/';
-}
-
-inline std::string lower_ascii(std::string_view text)
-{
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    return out;
-}
-
-// A header a handler may set: a token for a name, no line break or NUL in
-// the value, and none of the fields the router writes itself.
-inline bool is_passable_header(std::string_view name, std::string_view value) noexcept
-{
-    constexpr std::string_view token_marks = "!#$%&'*+-.^_`|~";
-    if (name.empty())
-        return false;
-    for (char c : name) {
-        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!alnum && token_marks.find(c) == std::string_view::npos)
-            return false;
-    }
-    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
-        return false;
-    return !equals_ignoring_case(name, "content-length") &&
-           !equals_ignoring_case(name, "transfer-encoding") &&
-           !equals_ignoring_case(name, "connection");
-}
+// ---- checks (matching a prefix and passing a header: detail/request_body.hpp)
 
 inline std::string endpoint_text(const asio::ip::tcp::endpoint& endpoint)
 {
@@ -558,11 +523,8 @@ inline void beast_connection::begin_request()
 
     // the neutral request
     request_.emplace();
-    request_->method = http::parse_verb(head.method_string());
-    for (const auto& field : head)
-        request_->headers.add(lower_ascii(field.name_string()), std::string(field.value()));
     std::string error;
-    if (!parse_target(target, *request_, error, options.limits)) {
+    if (!from_beast_head(head, *request_, error, options.limits)) {
         respond(router_response(400, error, options), true);
         return;
     }
@@ -697,25 +659,11 @@ inline void beast_connection::respond(http::response reply, bool may_keep_alive)
         reply = http::error_response(500, "Internal server error");
     }
 
-    // status line and headers
+    // status line, headers and body
     response_.emplace();
     response_->version(version);
-    response_->result(reply.status);
-    if (!reply.content_type.empty())
-        response_->set(beast_http::field::content_type, reply.content_type);
-    for (const auto& [name, value] : reply.headers) {
-        bool duplicate = !reply.content_type.empty() && equals_ignoring_case(name, "content-type");
-        if (!duplicate && is_passable_header(name, value))
-            response_->insert(name, value);
-    }
+    to_beast_response(std::move(reply), head_request, *response_);
     response_->keep_alive(keep_alive_);
-
-    // the body, unless the status or the method has none
-    bool bodyless = reply.status < 200 || reply.status == 204 || reply.status == 304;
-    if (!bodyless)
-        response_->content_length(reply.body.size());
-    if (!bodyless && !head_request)
-        response_->body() = std::move(reply.body);
 
     serializer_.emplace(*response_);
     phase_ = phase::writing;
