@@ -25,5 +25,6 @@
 #include <scopejobs/store.hpp>
 #include <scopejobs/store/filesystem_store.hpp>
 #include <scopejobs/store/memory_store.hpp>
+#include <scopejobs/version.hpp>
 
 #endif

@@ -1,10 +1,9 @@
 #ifndef SCOPEJOBS_DETAIL_CONFIG_HPP
 #define SCOPEJOBS_DETAIL_CONFIG_HPP
 
-#include <boost/system/error_code.hpp>
+#include <scopejobs/version.hpp>
 
-/// The library's version, as major * 10000 + minor * 100 + patch.
-#define SCOPEJOBS_VERSION 100
+#include <boost/system/error_code.hpp>
 
 namespace scopejobs {
 
