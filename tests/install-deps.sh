@@ -6,7 +6,7 @@ set -eu
 packages=(
     g++ clang cmake ninja-build meson clang-format pkg-config
     libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
-    libboost-filesystem1.81-dev
+    libboost-filesystem1.81-dev libsqlite3-dev
     libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
 )
 
