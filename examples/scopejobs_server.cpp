@@ -2,16 +2,19 @@
 //
 //     scopejobs-server [--data-dir DIR] [--host ADDR] [--port N] [--prefix PATH]
 //                      [--read-only] [--timeout SEC] [--max-upload-mb N]
-//                      [--tools-dir DIR] [--log-level LEVEL] [--help]
+//                      [--tools-dir DIR] [--log-level LEVEL] [--allow-host HOST]...
+//                      [--allow-origin ORIGIN]... [--token-file PATH] [--help]
 //
 // Each flag falls back to the latent-scope environment variable named in
 // the usage text. Once bound it prints `listening on http://HOST:PORT`.
 // SIGINT or SIGTERM stops it: running jobs are stopped and recorded as
-// `error`, then it exits 0; a second signal exits at once.
+// `error`, then it exits 0; a second signal exits at once. It answers the
+// Host names of loopback and of the address it binds (docs/security.md).
 
 #include <scopejobs/job_service.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <algorithm>
@@ -20,10 +23,15 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -45,6 +53,11 @@ constexpr const char* usage_text =
     "  --max-upload-mb N    largest request body in MiB (LATENT_SCOPE_MAX_UPLOAD_MB; 1024)\n"
     "  --tools-dir DIR      put DIR first on the tools' PATH\n"
     "  --log-level LEVEL    debug, info, warning or error (info)\n"
+    "  --allow-host HOST    answer this Host name too, * for any (repeatable)\n"
+    "  --allow-origin ORIGIN\n"
+    "                       let pages of ORIGIN write, * for any (repeatable)\n"
+    "  --token-file PATH    write routes need the bearer token on PATH's first\n"
+    "                       line (SCOPEJOBS_TOKEN; none)\n"
     "  --help               this text\n";
 
 struct options
@@ -52,6 +65,7 @@ struct options
     sj::settings config;
     sj::beast_router_options http;
     sj::log_level level = sj::log_level::info;
+    std::string token_file;
 };
 
 std::optional<std::uint64_t> number(std::string_view text)
@@ -88,6 +102,7 @@ bool parse(int argc, char** argv, options& out, bool& help)
         c.inactivity_timeout = std::chrono::seconds(*seconds);
     if (auto mb = number(environment("LATENT_SCOPE_MAX_UPLOAD_MB")))
         c.max_upload_mb = *mb;
+    c.auth_token = environment("SCOPEJOBS_TOKEN");
 
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
@@ -127,6 +142,12 @@ bool parse(int argc, char** argv, options& out, bool& help)
             c.max_upload_mb = *number(value);
         } else if (flag == "--tools-dir" && !value.empty()) {
             c.tools_dir = std::string(value);
+        } else if (flag == "--allow-host" && !value.empty()) {
+            c.allowed_hosts.emplace_back(value);
+        } else if (flag == "--allow-origin" && !value.empty()) {
+            c.allowed_origins.emplace_back(value);
+        } else if (flag == "--token-file" && !value.empty()) {
+            out.token_file = std::string(value);
         } else if (flag == "--log-level") {
             if (value == "debug")
                 out.level = sj::log_level::debug;
@@ -143,6 +164,75 @@ bool parse(int argc, char** argv, options& out, bool& help)
         }
     }
     return true;
+}
+
+// The first line of the token file, its line end stripped; false with a
+// message for a file that cannot be read or holds no token.
+bool read_token(const std::string& path, std::string& token)
+{
+    std::ifstream file(path);
+    if (!file || !std::getline(file, token)) {
+        std::fprintf(stderr, "scopejobs-server: cannot read the token file %s\n", path.c_str());
+        return false;
+    }
+    if (token.ends_with('\r'))
+        token.pop_back();
+    if (token.empty()) {
+        std::fprintf(stderr, "scopejobs-server: the token file %s holds no token\n", path.c_str());
+        return false;
+    }
+    return true;
+}
+
+// The address of every network interface, as text.
+std::vector<std::string> interface_addresses()
+{
+    std::vector<std::string> out;
+    ifaddrs* interfaces = nullptr;
+    if (::getifaddrs(&interfaces) != 0)
+        return out;
+    for (auto* i = interfaces; i != nullptr; i = i->ifa_next) {
+        if (i->ifa_addr == nullptr)
+            continue;
+        int family = i->ifa_addr->sa_family;
+        const void* address = nullptr;
+        if (family == AF_INET)
+            address = &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr;
+        else if (family == AF_INET6)
+            address = &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr;
+        char text[INET6_ADDRSTRLEN] = {};
+        if (address != nullptr && ::inet_ntop(family, address, text, sizeof text) != nullptr)
+            out.emplace_back(text);
+    }
+    ::freeifaddrs(interfaces);
+    return out;
+}
+
+// The names a client may reach this server by besides loopback: the bound
+// address, or when it binds every interface, the machine's host name and
+// the address of each interface. Pages served from those hosts on any
+// port may write, as pages served from loopback may.
+void allow_bound_names(options& out)
+{
+    std::vector<std::string> names;
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(out.http.address, ec);
+    if (ec || !address.is_unspecified()) {
+        names.push_back(out.http.address);
+    } else {
+        char host[256] = {};
+        if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0')
+            names.emplace_back(host);
+        auto addresses = interface_addresses();
+        names.insert(names.end(), addresses.begin(), addresses.end());
+    }
+
+    for (auto name : names) {
+        if (name.find(':') != std::string::npos && !name.starts_with("["))
+            name = "[" + name + "]";
+        out.config.allowed_hosts.push_back(name);
+        out.config.allowed_origins.push_back("http://" + name + ":*");
+    }
 }
 
 // A thousand jobs need a thousand pipes: take every descriptor allowed.
@@ -169,6 +259,9 @@ int main(int argc, char** argv)
         std::fputs(usage_text, stdout);
         return 0;
     }
+    if (!opts.token_file.empty() && !read_token(opts.token_file, opts.config.auth_token))
+        return 2;
+    allow_bound_names(opts);
     raise_descriptor_limit();
     std::signal(SIGPIPE, SIG_IGN); // a client gone mid-response is an error code
     std::signal(SIGXFSZ, SIG_IGN); // a file over RLIMIT_FSIZE is a write error, EFBIG

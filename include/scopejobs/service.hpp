@@ -130,7 +130,9 @@ public:
     /// Replaces the payload validator of `/import_twitter`.
     void set_payload_validator(payload_validator validator) { validator_ = std::move(validator); }
 
-    /// Answers one request under the prefix: what every router calls.
+    /// Answers one request under the prefix: what every router calls. It
+    /// runs the Host, cross-site and token checks of `settings` first (see
+    /// docs/security.md); the C++ API above runs none of them.
     http::response handle(http::request& request);
 
     const settings& config() const noexcept { return settings_; }

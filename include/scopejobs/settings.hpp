@@ -71,6 +71,23 @@ struct settings
     /// so that a route can rename an upload into a dataset.
     std::filesystem::path upload_dir;
 
+    /// The `Host` names the service answers, on any port unless an entry
+    /// names one (`NAME:PORT`); others get 403. `*` answers every name.
+    /// Stops DNS rebinding; a request without a `Host` header passes (see
+    /// docs/security.md).
+    std::vector<std::string> allowed_hosts = {"localhost", "127.0.0.1", "[::1]"};
+
+    /// The origins from which a browser may send write requests: entries
+    /// `scheme://host[:port]`, `scheme://host:*` for any port, or `*` for
+    /// every origin. A write request that a browser marks as sent from
+    /// another site by a page of no allowed origin gets 403.
+    std::vector<std::string> allowed_origins = {"http://localhost:*", "http://127.0.0.1:*",
+                                                "http://[::1]:*"};
+
+    /// When not empty, write routes answer 401 unless the request carries
+    /// `Authorization: Bearer {auth_token}`. Read routes need no token.
+    std::string auth_token;
+
     /// The clock that stamps `times` and `last_update`.
     std::function<std::chrono::system_clock::time_point()> clock = [] {
         return std::chrono::system_clock::now();

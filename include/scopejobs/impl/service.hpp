@@ -3,6 +3,7 @@
 
 #include <scopejobs/command.hpp>
 #include <scopejobs/detail/path.hpp>
+#include <scopejobs/detail/security.hpp>
 
 #include <system_error>
 
@@ -227,7 +228,9 @@ http::response SCOPEJOBS_SERVICE::handle(http::request& request)
 
     http::response answer;
     try {
-        answer = dispatch(request, path);
+        // a name this server does not go by: DNS rebinding
+        auto refused = detail::refuse_host(request, settings_);
+        answer = refused ? std::move(*refused) : dispatch(request, path);
     } catch (const std::exception& failure) {
         settings_.log(log_level::error, "request " + request.path + ": " + failure.what());
         answer = http::error_response(500, failure.what());
@@ -279,6 +282,12 @@ bool SCOPEJOBS_SERVICE::try_route(http::request& request, std::string_view path,
         out = std::move(preflight);
         return true;
     }
+    if (Route::writes) {
+        if (auto refused = detail::refuse_write(request, settings_)) {
+            out = std::move(refused);
+            return true;
+        }
+    }
     if (!Route::methods.contains(request.method)) {
         out = http::error_response(405, "method not allowed");
         out->headers.add("Allow", Route::methods.allow_header());
@@ -287,6 +296,10 @@ bool SCOPEJOBS_SERVICE::try_route(http::request& request, std::string_view path,
     std::span<const std::string_view> required;
     if constexpr (requires { Route::required; })
         required = Route::required;
+    if (auto invalid = Route::writes ? detail::nul_parameter(request) : std::nullopt) {
+        out = http::error_response(400, *invalid);
+        return true;
+    }
     if (auto invalid = check_path_parameters(request, required)) {
         out = http::error_response(400, *invalid);
         return true;
