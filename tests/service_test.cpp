@@ -454,6 +454,19 @@ BOOST_AUTO_TEST_CASE(import_twitter_checks_its_form_before_creating_folders)
                boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(import_twitter_makes_a_slug_of_a_dataset_that_is_no_safe_name)
+{
+    fixture f;
+    auto ok = f.router.call(verb::post, "/api/jobs/import_twitter",
+                            "dataset=..%2FMy%2FTweets&source_type=community&username=bob");
+    BOOST_REQUIRE_MESSAGE(ok.status == 200u, ok.body);
+    BOOST_TEST(f.body(ok).at("dataset").as_string() == "my-tweets");
+
+    // other routes still refuse the same name
+    auto refused = f.router.call(verb::get, "/api/jobs/all?dataset=..%2FMy%2FTweets");
+    BOOST_TEST(refused.status == 400u);
+}
+
 BOOST_AUTO_TEST_CASE(a_second_service_on_the_same_data_folder_refuses_to_open)
 {
     fixture f;

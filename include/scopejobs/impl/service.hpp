@@ -300,7 +300,10 @@ bool SCOPEJOBS_SERVICE::try_route(http::request& request, std::string_view path,
         out = http::error_response(400, *invalid);
         return true;
     }
-    if (auto invalid = check_path_parameters(request, required)) {
+    std::span<const std::string_view> normalised;
+    if constexpr (requires { Route::normalised; })
+        normalised = Route::normalised;
+    if (auto invalid = check_path_parameters(request, required, normalised)) {
         out = http::error_response(400, *invalid);
         return true;
     }

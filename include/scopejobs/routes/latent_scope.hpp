@@ -559,6 +559,10 @@ struct import_twitter_route
     static constexpr method_set methods = upload_methods;
     static constexpr bool writes = true;
 
+    /// `dataset` is made a slug here (`My Tweets` is `my-tweets`), which
+    /// is always one safe name, rather than refused when it is not one.
+    static constexpr std::array<std::string_view, 1> normalised{"dataset"};
+
     template <class Service>
     static http::response handle(Service& service, http::request& request)
     {

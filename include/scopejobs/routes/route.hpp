@@ -135,11 +135,15 @@ private:
 /// `Invalid NAME: REASON` for the first path parameter of `request` that is
 /// not one safe path component, or nothing. An empty value is refused for
 /// the parameters in `required`; for an optional one it means absent, as
-/// the web UI sends `sae_id=` when no SAE is chosen.
+/// the web UI sends `sae_id=` when no SAE is chosen. The parameters in
+/// `normalised` are not checked: their route makes a safe name of them.
 inline std::optional<std::string>
-check_path_parameters(const http::request& request, std::span<const std::string_view> required = {})
+check_path_parameters(const http::request& request, std::span<const std::string_view> required = {},
+                      std::span<const std::string_view> normalised = {})
 {
     auto check = [&](std::string_view name, std::string_view value) -> std::optional<std::string> {
+        if (std::find(normalised.begin(), normalised.end(), name) != normalised.end())
+            return std::nullopt;
         bool is_required = std::find(required.begin(), required.end(), name) != required.end();
         if (value.empty() && !is_required)
             return std::nullopt;
