@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -27,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <arpa/inet.h>
@@ -270,12 +272,15 @@ int main(int argc, char** argv)
     opts.config.log = log;
     opts.http.log = log;
 
-    // one io_context runs the HTTP server, every job and every timer
+    // one io_context, run by a few threads: the HTTP connections, each on a
+    // strand of its own, and the jobs together on one strand, as the runner
+    // needs; the thread count does not grow with the jobs
     asio::io_context io;
-    sj::posix_process processes(io.get_executor());
+    auto jobs = asio::make_strand(io);
+    sj::posix_process processes(jobs);
     sj::filesystem_store store(opts.config.data_dir, log);
     sj::beast_router router(io, opts.http);
-    sj::job_service service(io.get_executor(), router, processes, store, opts.config);
+    sj::job_service service(jobs, router, processes, store, opts.config);
 
     sj::error_code ec;
     service.open(ec);
@@ -317,6 +322,12 @@ int main(int argc, char** argv)
     };
     signals.async_wait(on_signal);
 
+    unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < threads; ++i)
+        helpers.emplace_back([&io] { io.run(); });
     io.run();
+    for (auto& helper : helpers)
+        helper.join();
     return 0;
 }

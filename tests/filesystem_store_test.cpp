@@ -568,4 +568,184 @@ BOOST_FIXTURE_TEST_CASE(read_log_answers_bytes_from_an_offset, store_fixture)
     BOOST_TEST((ec == boost::system::errc::invalid_argument));
 }
 
+// ---- the index behind read_text and list_text
+
+// Writes `text` as another writer would: a new file renamed over the old.
+void replace_file(const fs::path& path, std::string_view text)
+{
+    auto temporary = path.parent_path() / ".other-writer.tmp";
+    put_file(temporary, text);
+    fs::rename(temporary, path);
+}
+
+// The texts of a listing's array, each serialised again, sorted.
+std::vector<std::string> listed_texts(std::string_view listing)
+{
+    std::vector<std::string> texts;
+    auto document = boost::json::parse(listing);
+    for (const auto& item : document.as_array()) {
+        sj::error_code ec;
+        texts.push_back(sj::job_to_text(sj::job_from_json(item, ec)));
+        BOOST_TEST(!ec);
+    }
+    std::sort(texts.begin(), texts.end());
+    return texts;
+}
+
+BOOST_FIXTURE_TEST_CASE(list_text_answers_what_list_answers_and_logs_a_bad_file_once, store_fixture)
+{
+    auto jobs = folder.path / "ds1" / "jobs";
+    fs::create_directories(jobs);
+    for (const auto& entry : fs::directory_iterator(SCOPEJOBS_FIXTURES "/reference-jobs"))
+        if (entry.path().extension() == ".json")
+            fs::copy_file(entry.path(), jobs / entry.path().filename());
+
+    // the same records as list, serialised as job_to_text does
+    std::vector<std::string> expected;
+    for (const auto& record : store.list("ds1"))
+        expected.push_back(sj::job_to_text(record));
+    std::sort(expected.begin(), expected.end());
+    BOOST_TEST_REQUIRE(expected.size() == 9u);
+    BOOST_TEST_REQUIRE(log.size() == 1u);
+
+    // the first listing parses them; the later ones answer the same text
+    auto first = store.list_text("ds1");
+    BOOST_TEST(listed_texts(first) == expected);
+    BOOST_TEST(store.list_text("ds1") == first);
+    BOOST_TEST(store.list_text("ds1") == first);
+    BOOST_TEST(log.size() == 1u);
+
+    // a new bad version is logged once, by either call
+    put_file(jobs / "original-half-written.json", R"({"id": "x", "progress": [)");
+    BOOST_TEST(store.list_text("ds1") == first);
+    BOOST_TEST(log.size() == 2u);
+    BOOST_TEST(store.list("ds1").size() == 9u);
+    BOOST_TEST(store.list_text("ds1") == first);
+    BOOST_TEST(log.size() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(list_text_of_a_missing_or_unsafe_dataset_is_an_empty_array, store_fixture)
+{
+    BOOST_TEST(store.list_text("nothing") == "[]");
+    BOOST_TEST(store.list_text("../etc") == "[]");
+    BOOST_TEST(!fs::exists(folder.path / "nothing"));
+}
+
+BOOST_FIXTURE_TEST_CASE(read_text_is_what_a_fresh_store_reads_from_the_file, store_fixture)
+{
+    auto record = full_record("job-1");
+    sj::error_code ec;
+    store.write(record, false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+
+    // from the index, as written; from the file, parsed, by a store that never wrote it
+    auto indexed = store.read_text("ds1", "job-1", ec);
+    BOOST_TEST_REQUIRE(indexed.has_value());
+    BOOST_TEST(*indexed == sj::job_to_text(record));
+    sj::filesystem_store fresh(folder.path, sj::null_sink());
+    BOOST_TEST(*fresh.read_text("ds1", "job-1", ec) == *indexed);
+    BOOST_TEST(store.list_text("ds1") == "[" + *indexed + "]");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_file_another_writer_replaced_is_read_again, store_fixture)
+{
+    auto record = full_record("job-1");
+    sj::error_code ec;
+    store.write(record, false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    BOOST_TEST_REQUIRE(store.list_text("ds1").find("\"completed\"") != std::string::npos);
+    auto path = store.record_path("ds1", "job-1");
+
+    // replaced by a rename: a new inode
+    record.status = sj::job_status::dead;
+    replace_file(path, sj::job_to_text(record));
+    BOOST_TEST(*store.read_text("ds1", "job-1", ec) == sj::job_to_text(record));
+    BOOST_TEST(store.list_text("ds1") == "[" + sj::job_to_text(record) + "]");
+
+    // rewritten in place, to another size
+    record.progress.push_back("one more line");
+    record.times.push_back("2026-02-15 15:32:40");
+    put_file(path, sj::job_to_text(record));
+    BOOST_TEST(store.list_text("ds1") == "[" + sj::job_to_text(record) + "]");
+    BOOST_TEST(*store.read_text("ds1", "job-1", ec) == sj::job_to_text(record));
+
+    // broken in place: read fails as read does, and the listing skips it
+    put_file(path, "{\"id\": ");
+    BOOST_TEST(!store.read_text("ds1", "job-1", ec));
+    BOOST_TEST(ec.failed());
+    BOOST_TEST(store.list_text("ds1") == "[]");
+
+    // removed: nothing, and no error
+    fs::remove(path);
+    BOOST_TEST(!store.read_text("ds1", "job-1", ec));
+    BOOST_TEST(!ec);
+}
+
+BOOST_FIXTURE_TEST_CASE(read_text_refuses_links_and_unsafe_names_as_read_does, store_fixture)
+{
+    sj::error_code ec;
+    store.write(full_record("job-1"), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    fs::create_symlink(store.record_path("ds1", "job-1"), store.record_path("ds1", "job-2"));
+    BOOST_TEST(!store.read_text("ds1", "job-2", ec));
+    BOOST_TEST(ec.failed());
+    BOOST_TEST(!store.read_text("ds1", "../job-1", ec));
+    BOOST_TEST((ec == errc::invalid_argument));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_index_forgets_files_gone_from_the_folder, store_fixture)
+{
+    sj::error_code ec;
+    for (auto id : {"job-1", "job-2", "job-3"})
+        store.write(full_record(id), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    auto one = sj::job_to_text(full_record("job-1")).size();
+    BOOST_TEST(store.index_bytes() > 2 * one);
+
+    fs::remove(store.record_path("ds1", "job-2"));
+    fs::remove(store.record_path("ds1", "job-3"));
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 1u);
+    BOOST_TEST(store.index_bytes() == one);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_zero_budget_keeps_no_text_and_answers_the_same, store_fixture)
+{
+    sj::error_code ec;
+    store.write(full_record("job-1"), false, ec);
+    auto listing = store.list_text("ds1");
+    store.set_index_budget(0);
+    BOOST_TEST(store.index_bytes() == 0u);
+    store.write(full_record("job-2"), false, ec);
+    BOOST_TEST(store.index_bytes() == 0u);
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 2u);
+    BOOST_TEST(*store.read_text("ds1", "job-1", ec) == sj::job_to_text(full_record("job-1")));
+    BOOST_TEST(store.index_bytes() == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(listings_during_writes_are_whole_arrays_of_whole_records, store_fixture)
+{
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        sj::error_code ec;
+        for (int i = 0; i < 300; ++i) {
+            auto record = full_record("job-" + std::to_string(i % 20));
+            record.progress.push_back(std::string(std::size_t(i), 'x'));
+            record.times.push_back("2026-02-15 15:32:40");
+            store.write(record, false, ec);
+        }
+        done = true;
+    });
+    int listings = 0;
+    while (!done || listings == 0) {
+        boost::system::error_code ec;
+        auto value = boost::json::parse(store.list_text("ds1"), ec);
+        BOOST_TEST_REQUIRE(!ec);
+        BOOST_TEST_REQUIRE(value.is_array());
+        ++listings;
+    }
+    writer.join();
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 20u);
+    BOOST_TEST(log.size() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -63,6 +63,61 @@ concept job_store = requires(S& store, const job_record& record, std::string_vie
         } -> std::same_as<std::optional<std::string>>;
 };
 
+/// A `job_store` that also answers records as text, which `/job` and
+/// `/all` then serve without parsing them again. Optional: for a store
+/// without these, `read_record_text` and `list_records_text` serialise
+/// what `read` and `list` answer.
+///
+/// - `s.read_text(dataset, id, ec)` answers `job_to_text` of what `read`
+///   answers, with the same `ec` and the same nothing.
+/// - `s.list_text(dataset)` answers the records of `list` as one JSON
+///   array: `[`, the texts joined by `, `, `]`.
+template <class S>
+concept job_store_with_text = job_store<S> &&
+    requires(S& store, std::string_view dataset, std::string_view id, error_code& ec)
+{
+    {
+        store.read_text(dataset, id, ec)
+        } -> std::same_as<std::optional<std::string>>;
+    {
+        store.list_text(dataset)
+        } -> std::same_as<std::string>;
+};
+
+/// The record as `job_to_text` writes it, from the store's `read_text` when
+/// it has one; nothing, and `ec`, as `read` answers them.
+template <job_store Store>
+std::optional<std::string> read_record_text(Store& store, std::string_view dataset,
+                                            std::string_view id, error_code& ec)
+{
+    if constexpr (job_store_with_text<Store>) {
+        return store.read_text(dataset, id, ec);
+    } else {
+        auto record = store.read(dataset, id, ec);
+        if (!record)
+            return std::nullopt;
+        return job_to_text(*record);
+    }
+}
+
+/// Every readable record of the dataset as one JSON array, from the
+/// store's `list_text` when it has one.
+template <job_store Store>
+std::string list_records_text(Store& store, std::string_view dataset)
+{
+    if constexpr (job_store_with_text<Store>) {
+        return store.list_text(dataset);
+    } else {
+        std::string body = "[";
+        for (const auto& record : store.list(dataset)) {
+            if (body.size() > 1)
+                body += ", ";
+            body += job_to_text(record);
+        }
+        return body += ']';
+    }
+}
+
 } // namespace scopejobs
 
 #endif

@@ -1,5 +1,7 @@
 /* Prints N lines of 80 bytes (79 characters and a newline) as fast as it
- * can, in large writes: the tool the benchmarks stream through a job. */
+ * can, in large writes: the tool the benchmarks stream through a job. N is
+ * the last argument, so that the tool also runs under the name of a
+ * pipeline tool whose route passes other arguments first. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +10,11 @@
 
 int main(int argc, char** argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s LINES\n", argv[0]);
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s [ARG...] LINES\n", argv[0]);
         return 64;
     }
-    long lines = strtol(argv[1], NULL, 10);
+    long lines = strtol(argv[argc - 1], NULL, 10);
 
     static char buffer[1 << 16];
     size_t used = 0;

@@ -13,6 +13,7 @@
 #include <scopejobs/routes/twitter_import.hpp>
 #include <scopejobs/service_error.hpp>
 #include <scopejobs/settings.hpp>
+#include <scopejobs/store.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -338,12 +339,12 @@ struct job_route
     {
         route_params p(request);
         error_code ec;
-        auto record = service.get(p["dataset"], p["job_id"], ec);
+        auto text = read_record_text(service.store(), p["dataset"], p["job_id"], ec);
         if (ec)
             return http::error_response(500, "cannot read the job: " + ec.message());
-        if (!record)
+        if (!text)
             return http::json_response(404, {{"status", "not found"}});
-        return {200, "application/json", job_to_text(*record), {}};
+        return {200, "application/json", std::move(*text), {}};
     }
 };
 
@@ -357,14 +358,8 @@ struct all_route
     template <class Service>
     static http::response handle(Service& service, http::request& request)
     {
-        std::string body = "[";
-        if (auto dataset = request.param("dataset"))
-            for (const auto& record : service.list(*dataset)) {
-                if (body.size() > 1)
-                    body += ", ";
-                body += job_to_text(record);
-            }
-        body += "]";
+        auto dataset = request.param("dataset");
+        auto body = dataset ? list_records_text(service.store(), *dataset) : std::string("[]");
         return {200, "application/json", std::move(body), {}};
     }
 };

@@ -27,15 +27,35 @@ namespace scopejobs {
 namespace detail {
 
 /// What tells one version of a file from the next: a rewrite changes at
-/// least one of these.
+/// least one of these, unless it keeps the inode and the size and lands
+/// within one tick of the file system's clock (see `filesystem_store`).
 struct file_version
 {
     std::uint64_t inode = 0;
     std::int64_t size = 0;
     std::int64_t mtime_seconds = 0;
     std::int64_t mtime_nanoseconds = 0;
+    std::int64_t ctime_seconds = 0;
+    std::int64_t ctime_nanoseconds = 0;
 
     friend bool operator==(const file_version&, const file_version&) = default;
+};
+
+/// What a `filesystem_store` knows of one job file: the version it saw and
+/// the record as `job_to_text` writes it.
+struct indexed_record
+{
+    file_version version;
+    std::string text;
+    std::uint64_t scan = 0; // the listing that last found the file
+};
+
+/// The indexed files of one dataset, by file name.
+struct record_index
+{
+    std::map<std::string, indexed_record, std::less<>> files;
+    std::uint64_t scans = 0;         // listings begun
+    std::size_t last_list_bytes = 0; // the size of the last listing's text
 };
 
 } // namespace detail
@@ -50,6 +70,19 @@ struct file_version
 /// The data folder and the dataset folders may be symbolic links, and are
 /// followed. A job file or log that is itself a symbolic link is not: it
 /// reads as unreadable, and appending to such a log fails.
+///
+/// Index: the store keeps the text of the records it wrote and of the
+/// files it read, each with the version of the file it came from (inode,
+/// size, modification and change times), up to `index_budget` bytes of
+/// text. `read_text` and `list_text` check each file's version with one
+/// `stat` and parse only the files that changed, so a listing costs a
+/// directory scan and a copy of the texts. A file another writer replaced
+/// (by rename, or by a write that changes its size or lands in a later tick
+/// of the file system's clock) is read again. One rewrite in place that
+/// keeps the size within the same clock tick goes unnoticed until the file
+/// changes again; kernels since 6.13 give ext4, XFS, Btrfs and tmpfs
+/// fine-grained times whenever a file was looked at since its last change,
+/// which closes that gap.
 class filesystem_store
 {
 public:
@@ -84,6 +117,12 @@ public:
     std::optional<job_record> read(std::string_view dataset, std::string_view id,
                                    error_code& ec) const;
 
+    /// The job's record as `job_to_text` writes it, or nothing as `read`
+    /// answers it: from the index when the file is the version it holds,
+    /// else read, parsed and indexed.
+    std::optional<std::string> read_text(std::string_view dataset, std::string_view id,
+                                         error_code& ec) const;
+
     /// Every record that parses among the `*.json` files directly in the
     /// dataset's `jobs` folder, in no particular order. Hidden files,
     /// temporary files and folders are ignored. A file that cannot be read
@@ -92,6 +131,21 @@ public:
     /// not repeat the line. A missing folder or an unsafe name gives an
     /// empty list. Never throws for the contents of the folder.
     std::vector<job_record> list(std::string_view dataset) const;
+
+    /// The records `list` answers, as one JSON array of the texts
+    /// `read_text` answers, `[` and `]` around them, `, ` between: files
+    /// the index holds in their current version are not read. Bad files
+    /// are skipped and logged as by `list`; a bad file whose version was
+    /// logged already is not read again. Index entries of files no longer
+    /// in the folder are dropped.
+    std::string list_text(std::string_view dataset) const;
+
+    /// The most text the index keeps, 256 MiB unless set; files beyond it
+    /// are read on every call. Zero turns the index off.
+    void set_index_budget(std::size_t bytes);
+
+    /// How many bytes of text the index holds now.
+    std::size_t index_bytes() const;
 
     /// At most `max` bytes of the job's log from byte `offset`: empty past
     /// its end, nothing when there is no log (or a name is unsafe, with
@@ -132,8 +186,29 @@ private:
     void forget_bad_files_except(std::string_view dataset,
                                  std::vector<std::string>& still_bad) const;
 
+    // The dataset's index, made when missing; call with `index_mutex_` held.
+    detail::record_index& index_of(std::string_view dataset) const;
+
+    // Keeps `text` as the record of `name` in this version, within the
+    // budget; call with `index_mutex_` held.
+    void index_record(detail::record_index& index, std::string_view name,
+                      const detail::file_version& version, std::string text,
+                      std::uint64_t scan) const;
+
+    // Drops the entry of `name`; call with `index_mutex_` held.
+    void unindex_record(detail::record_index& index, std::string_view name) const;
+
+    // Whether this version of a bad file was logged already.
+    bool is_known_bad_file(std::string_view dataset, std::string_view name,
+                           const detail::file_version& version) const;
+
     std::filesystem::path data_dir_;
     log_sink log_;
+
+    mutable std::mutex index_mutex_; // guards what follows
+    mutable std::map<std::string, detail::record_index, std::less<>> index_;
+    mutable std::size_t index_bytes_ = 0;
+    std::size_t index_budget_ = std::size_t(256) << 20;
 
     mutable std::mutex bad_files_mutex_;
     mutable std::map<std::string, bad_file_map, std::less<>> bad_files_;

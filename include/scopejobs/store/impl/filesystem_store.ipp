@@ -166,6 +166,14 @@ inline bool is_job_file_name(std::string_view name) noexcept
     return name.size() > 5 && name.front() != '.' && name.ends_with(".json");
 }
 
+// The version of a file as `stat` describes it.
+inline file_version version_of(const struct stat& st) noexcept
+{
+    return file_version{std::uint64_t(st.st_ino),        std::int64_t(st.st_size),
+                        std::int64_t(st.st_mtim.tv_sec), std::int64_t(st.st_mtim.tv_nsec),
+                        std::int64_t(st.st_ctim.tv_sec), std::int64_t(st.st_ctim.tv_nsec)};
+}
+
 } // namespace detail
 
 inline filesystem_store::filesystem_store(std::filesystem::path data_dir, log_sink log)
@@ -231,12 +239,26 @@ inline void filesystem_store::write(const job_record& record, bool sync, error_c
     detail::write_all(file.get(), text, ec);
     if (!ec && sync)
         detail::sync_file(file.get(), ec);
+    struct stat written
+    {};
+    bool known = !ec && ::fstat(file.get(), &written) == 0;
+    auto inode = written.st_ino;
     file.close(ec);
     if (!ec && ::rename(temporary.c_str(), target.c_str()) != 0)
         ec = detail::last_error();
     if (ec) {
         ::unlink(temporary.c_str());
         return;
+    }
+
+    // the index learns the file as written, without reading it; the rename
+    // changed its change time, so that is taken again, from the name, while
+    // the name still holds this file
+    auto name = target.filename().native();
+    if (known && ::lstat(target.c_str(), &written) == 0 && written.st_ino == inode) {
+        std::lock_guard lock(index_mutex_);
+        auto& index = index_of(record.dataset);
+        index_record(index, name, detail::version_of(written), std::move(text), index.scans);
     }
 
     if (sync)
@@ -269,10 +291,6 @@ namespace detail {
 inline std::size_t read_job_file(int dir_fd, const char* name, std::string& buffer,
                                  file_version& version, error_code& ec)
 {
-    auto version_of = [](const struct stat& st) {
-        return file_version{std::uint64_t(st.st_ino), std::int64_t(st.st_size),
-                            std::int64_t(st.st_mtim.tv_sec), std::int64_t(st.st_mtim.tv_nsec)};
-    };
     version = {};
     struct stat st;
 
@@ -340,6 +358,61 @@ inline std::optional<job_record> filesystem_store::read(std::string_view dataset
     if (ec)
         return std::nullopt;
     return record;
+}
+
+inline std::optional<std::string>
+filesystem_store::read_text(std::string_view dataset, std::string_view id, error_code& ec) const
+{
+    ec = {};
+    if (!detail::check_job_names(dataset, id, ec))
+        return std::nullopt;
+
+    // the version on disk; the text of the index when it is that one (the
+    // path built as a plain string: this runs on every poll)
+    std::string name(id);
+    name += ".json";
+    std::string path = data_dir_.native();
+    if (!path.empty() && path.back() != '/')
+        path += '/';
+    path.append(dataset).append("/jobs/").append(name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            std::lock_guard lock(index_mutex_);
+            if (auto index = index_.find(dataset); index != index_.end())
+                unindex_record(index->second, name);
+            return std::nullopt;
+        }
+    } else if (S_ISREG(st.st_mode)) {
+        std::lock_guard lock(index_mutex_);
+        auto index = index_.find(dataset);
+        if (index != index_.end()) {
+            auto& files = index->second.files;
+            auto found = files.find(name);
+            if (found != files.end() && found->second.version == detail::version_of(st))
+                return found->second.text;
+        }
+    }
+
+    // read, parse and index it; a file that is not a regular one fails there
+    detail::file_version version;
+    std::string buffer;
+    auto length = detail::read_job_file(AT_FDCWD, path.c_str(), buffer, version, ec);
+    namespace errc = boost::system::errc;
+    if (ec == errc::no_such_file_or_directory || ec == errc::not_a_directory) {
+        ec = {};
+        return std::nullopt;
+    }
+    if (ec)
+        return std::nullopt;
+    auto record = job_from_text(std::string_view(buffer.data(), length), ec);
+    if (ec)
+        return std::nullopt;
+    auto text = job_to_text(record);
+    std::lock_guard lock(index_mutex_);
+    auto& index = index_of(dataset);
+    index_record(index, name, version, text, index.scans);
+    return text;
 }
 
 inline std::optional<std::string> filesystem_store::read_log(std::string_view dataset,
@@ -425,6 +498,156 @@ inline std::vector<job_record> filesystem_store::list(std::string_view dataset) 
 
     forget_bad_files_except(dataset, still_bad);
     return records;
+}
+
+inline std::string filesystem_store::list_text(std::string_view dataset) const
+{
+    namespace errc = boost::system::errc;
+    std::string body = "[";
+    auto dir = detail::is_safe_component(dataset) ? detail::open_folder(jobs_dir(dataset))
+                                                  : detail::folder_stream(nullptr, &::closedir);
+    if (!dir)
+        return body += ']';
+    int fd = ::dirfd(dir.get());
+
+    // this listing's number, and room for about what the last one answered
+    detail::record_index* index = nullptr;
+    std::uint64_t scan = 0;
+    {
+        std::lock_guard lock(index_mutex_);
+        index = &index_of(dataset);
+        scan = ++index->scans;
+        body.reserve(index->last_list_bytes + 1024);
+    }
+    auto append = [&](std::string_view text) {
+        if (body.size() > 1)
+            body += ", ";
+        body += text;
+    };
+
+    std::string buffer;
+    std::vector<std::string> still_bad;
+    while (const dirent* entry = ::readdir(dir.get())) {
+        std::string_view name = entry->d_name;
+        if (!detail::is_job_file_name(name) || entry->d_type == DT_DIR)
+            continue;
+
+        // the file's version: the index answers for a file it knows
+        struct stat st;
+        if (::fstatat(fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode))
+            continue;
+        auto version = detail::version_of(st);
+        if (S_ISREG(st.st_mode)) {
+            std::lock_guard lock(index_mutex_);
+            auto found = index->files.find(name);
+            if (found != index->files.end() && found->second.version == version) {
+                found->second.scan = scan;
+                append(found->second.text);
+                continue;
+            }
+        }
+        if (is_known_bad_file(dataset, name, version)) {
+            still_bad.emplace_back(name);
+            continue;
+        }
+
+        // read, parse, index; a file gone since readdir, or a folder, is no job
+        error_code ec;
+        auto length = detail::read_job_file(fd, entry->d_name, buffer, version, ec);
+        if (ec == errc::no_such_file_or_directory || ec == errc::is_a_directory)
+            continue;
+        if (!ec) {
+            auto record = job_from_text(std::string_view(buffer.data(), length), ec);
+            if (!ec) {
+                auto text = job_to_text(record);
+                append(text);
+                std::lock_guard lock(index_mutex_);
+                index_record(*index, name, version, std::move(text), scan);
+                continue;
+            }
+        }
+
+        // a bad file: say so once per version
+        still_bad.emplace_back(name);
+        if (remember_bad_file(dataset, name, version))
+            log_(log_level::warning, "skipping unreadable job file " +
+                                         (jobs_dir(dataset) / name).string() + ": " + ec.message());
+    }
+    dir.reset();
+    forget_bad_files_except(dataset, still_bad);
+
+    // what this listing did not find is gone, unless a later listing or a
+    // write has seen it since this one began
+    {
+        std::lock_guard lock(index_mutex_);
+        std::erase_if(index->files, [&](const auto& file) {
+            bool gone = file.second.scan < scan;
+            if (gone)
+                index_bytes_ -= file.second.text.size();
+            return gone;
+        });
+        index->last_list_bytes = body.size();
+    }
+    return body += ']';
+}
+
+inline void filesystem_store::set_index_budget(std::size_t bytes)
+{
+    std::lock_guard lock(index_mutex_);
+    index_budget_ = bytes;
+    for (auto& [dataset, index] : index_)
+        std::erase_if(index.files, [&](const auto& file) {
+            bool over = index_bytes_ > index_budget_;
+            if (over)
+                index_bytes_ -= file.second.text.size();
+            return over;
+        });
+}
+
+inline std::size_t filesystem_store::index_bytes() const
+{
+    std::lock_guard lock(index_mutex_);
+    return index_bytes_;
+}
+
+inline detail::record_index& filesystem_store::index_of(std::string_view dataset) const
+{
+    auto found = index_.find(dataset);
+    if (found == index_.end())
+        found = index_.emplace(std::string(dataset), detail::record_index{}).first;
+    return found->second;
+}
+
+inline void filesystem_store::index_record(detail::record_index& index, std::string_view name,
+                                           const detail::file_version& version, std::string text,
+                                           std::uint64_t scan) const
+{
+    unindex_record(index, name);
+    if (index_bytes_ + text.size() > index_budget_)
+        return;
+    index_bytes_ += text.size();
+    index.files.emplace(std::string(name), detail::indexed_record{version, std::move(text), scan});
+}
+
+inline void filesystem_store::unindex_record(detail::record_index& index,
+                                             std::string_view name) const
+{
+    auto found = index.files.find(name);
+    if (found == index.files.end())
+        return;
+    index_bytes_ -= found->second.text.size();
+    index.files.erase(found);
+}
+
+inline bool filesystem_store::is_known_bad_file(std::string_view dataset, std::string_view name,
+                                                const detail::file_version& version) const
+{
+    std::lock_guard lock(bad_files_mutex_);
+    auto folder = bad_files_.find(dataset);
+    if (folder == bad_files_.end())
+        return false;
+    auto file = folder->second.find(name);
+    return file != folder->second.end() && file->second == version;
 }
 
 inline bool filesystem_store::remember_bad_file(std::string_view dataset, std::string_view name,
