@@ -443,8 +443,38 @@ BOOST_AUTO_TEST_CASE(a_store_failing_mid_job_is_logged_once_and_the_job_ends)
         reports += line.find("cannot write its record") != std::string::npos;
     BOOST_TEST(reports == 1u);
     BOOST_TEST((f.finals.at(0).status == sj::job_status::completed));
-    f.store.fail_writes(0, {});
     BOOST_TEST((f.stored(id).status == sj::job_status::running)); // the last good write
+
+    // once the store takes writes again, the final record reaches it
+    f.store.fail_writes(0, {});
+    f.run_until([&] { return f.stored(id).status == sj::job_status::completed; });
+    BOOST_TEST(f.stored(id).progress.size() == 3u);
+    std::size_t written = 0;
+    for (const auto& line : f.log)
+        written += line.find("final record written after") != std::string::npos;
+    BOOST_TEST(written == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_final_record_still_unwritten_at_shutdown_is_tried_once_more)
+{
+    fixture f;
+    auto id = f.start({step::print("a"), step::exit(0)});
+    f.store.fail_writes(1000, make_error_code(boost::system::errc::no_space_on_device));
+    f.run_until_final();
+
+    // shutdown does not wait out the retry interval, and leaves no timer
+    bool closed = false;
+    f.runner.shutdown([&] { closed = true; });
+    f.run_until([&] { return closed; });
+    f.io.restart();
+    f.io.poll();
+    BOOST_TEST(f.io.stopped());
+    std::size_t gave_up = 0;
+    for (const auto& line : f.log)
+        gave_up += line.find("still not written at shutdown") != std::string::npos;
+    BOOST_TEST(gave_up == 1u);
+    f.store.fail_writes(0, {});
+    BOOST_TEST((f.stored(id).status == sj::job_status::running)); // for the next start to settle
 }
 
 BOOST_AUTO_TEST_CASE(tools_get_the_environment_they_need)

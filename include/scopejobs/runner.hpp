@@ -152,6 +152,7 @@ private:
     void on_timeout(const job_ptr& j);
     void fail_start(const job_ptr& j, const error_code& ec);
     void finish(const job_ptr& j);
+    void retry_final(const job_ptr& j);
 
     void arm_inactivity(const job_ptr& j);
     void schedule_write(const job_ptr& j);
@@ -189,6 +190,7 @@ private:
     std::vector<std::string> environment_;
     std::function<void(const job_record&)> on_final_;
     job_registry<job> jobs_;
+    std::vector<job_ptr> retrying_; // executor only: final records not yet written
 
     std::atomic<bool> stopping_{false};
     std::function<void()> on_idle_; // executor only

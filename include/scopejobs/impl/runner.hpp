@@ -10,6 +10,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 #include <csignal>
 #include <cstdio>
 
@@ -39,7 +41,9 @@ struct live_job
     bool write_pending = false;
     bool stopping = false;
     bool exited = false;
-    bool store_failed = false; // logged once
+    bool store_failed = false;      // logged once
+    bool last_write_failed = false; // the newest record is not on disk
+    unsigned final_retries = 0;     // writes of the final record tried again
 };
 
 // Sets NAME=value in an environment list, replacing an earlier NAME.
@@ -348,6 +352,7 @@ void basic_runner<Process, Store>::persist(job& j, bool status_change)
     error_code ec;
     store_.write(j.record, status_change && settings_.durable, ec);
     j.last_write = std::chrono::steady_clock::now();
+    j.last_write_failed = bool(ec);
     ++record_writes_;
     if (ec && !j.store_failed) {
         j.store_failed = true;
@@ -525,9 +530,56 @@ void basic_runner<Process, Store>::finish(const job_ptr& j)
     }
     jobs_.erase(final_record.id);
     ++finished_;
+    if (j->last_write_failed)
+        retry_final(j);
     if (on_final_)
         on_final_(final_record);
     check_idle();
+}
+
+template <process_backend Process, job_store Store>
+void basic_runner<Process, Store>::retry_final(const job_ptr& j)
+{
+    // a full disk may free up: try again, waiting twice as long each time
+    // (from the write interval up to a minute); a shutdown tries once more
+    retrying_.push_back(j);
+    using std::chrono::milliseconds;
+    auto first = std::max(settings_.write_interval, milliseconds(10));
+    auto wait = std::min<milliseconds>(first * (1 << std::min(j->final_retries, 12u)),
+                                       std::chrono::minutes(1));
+    j->write_timer.expires_after(wait);
+    j->write_timer.async_wait([this, j](const error_code& waited) {
+        std::erase(retrying_, j);
+        ++j->final_retries;
+        {
+            std::lock_guard lock(j->record_mutex);
+            error_code ec;
+            store_.write(j->record, settings_.durable, ec);
+            ++record_writes_;
+            j->last_write_failed = bool(ec);
+            // a record over the file size limit keeps its newest lines
+            if (ec == boost::system::errc::file_too_large && j->record.progress.size() > 1) {
+                auto drop = std::ptrdiff_t(j->record.progress.size() / 2);
+                j->record.progress.erase(j->record.progress.begin(),
+                                         j->record.progress.begin() + drop);
+                if (std::ptrdiff_t(j->record.times.size()) >= drop)
+                    j->record.times.erase(j->record.times.begin(), j->record.times.begin() + drop);
+            }
+        }
+        auto label = detail::job_label(j->record);
+        if (!j->last_write_failed) {
+            settings_.log(log_level::info, label + ": final record written after " +
+                                               std::to_string(j->final_retries) + " retries");
+        } else if (waited == boost::asio::error::operation_aborted || stopping_) {
+            settings_.log(log_level::error,
+                          label + ": final record still not written at shutdown; the next "
+                                  "start marks it error");
+        } else {
+            retry_final(j);
+            return;
+        }
+        check_idle();
+    });
 }
 
 template <process_backend Process, job_store Store>
@@ -669,6 +721,8 @@ void basic_runner<Process, Store>::shutdown(std::function<void()> done)
     stopping_ = true;
     boost::asio::post(executor_, [this, done = std::move(done)]() mutable {
         on_idle_ = std::move(done);
+        for (const auto& j : retrying_)
+            j->write_timer.cancel(); // each tries once more, now
         for (const auto& j : jobs_.snapshot()) {
             bool stopped = false;
             {
@@ -695,7 +749,7 @@ void basic_runner<Process, Store>::shutdown(std::function<void()> done)
 template <process_backend Process, job_store Store>
 void basic_runner<Process, Store>::check_idle()
 {
-    if (!stopping_ || !on_idle_ || jobs_.size() != 0)
+    if (!stopping_ || !on_idle_ || jobs_.size() != 0 || !retrying_.empty())
         return;
     auto done = std::move(on_idle_);
     on_idle_ = nullptr;
