@@ -191,6 +191,25 @@ BOOST_AUTO_TEST_CASE(a_known_field_of_another_type_is_kept_verbatim)
     BOOST_TEST(object.at("pid").as_string() == "12");
 }
 
+BOOST_AUTO_TEST_CASE(a_known_field_set_after_reading_is_written_once)
+{
+    auto r = parse(R"({"id": "a", "status": "paused", "progress": "none"})");
+    auto kept = sj::job_to_text(r);
+    BOOST_TEST(kept.find(R"("status": "paused")") != std::string::npos);
+    BOOST_TEST(kept.find(R"("status")") == kept.rfind(R"("status")"));
+    BOOST_TEST(sj::job_to_text(parse(kept)) == kept);
+
+    // set since, the field replaces the kept value and is read back
+    r.status = sj::job_status::dead;
+    r.progress = {"line"};
+    auto text = sj::job_to_text(r);
+    BOOST_TEST(text.find(R"("status")") == text.rfind(R"("status")"));
+    BOOST_TEST(text.find(R"("progress")") == text.rfind(R"("progress")"));
+    auto reread = parse(text);
+    BOOST_TEST((reread.status == sj::job_status::dead));
+    BOOST_TEST(reread.progress.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_document_that_is_not_an_object_is_refused)
 {
     for (const char* text : {"[]", "42", "\"job\"", "null"}) {

@@ -98,7 +98,9 @@ boost::json::object job_to_json(const job_record& record);
 
 /// The record as the text of a job file, one line, without a trailing
 /// newline. Always valid JSON: a number too large for a double is written
-/// as `1e999`, never as `Infinity`.
+/// as `1e999`, never as `Infinity`. No name appears twice: a value `extra`
+/// keeps under a field's name is written when that field is at its
+/// default (empty, or `running`) and left out once the field is set.
 std::string job_to_text(const job_record& record);
 
 /// Boost.JSON customisation: `boost::json::value_from(record)`.

@@ -276,6 +276,7 @@ public:
 
     void field(std::string_view key)
     {
+        keys_.push_back(key);
         out_ += first_ ? "{" : ", ";
         first_ = false;
         write_json_string(out_, key);
@@ -312,9 +313,32 @@ public:
 
     void finish() { out_ += first_ ? "{}" : "}"; }
 
+    /// Writes, in place of a field still at its default, the value `extra`
+    /// keeps under its name (one read with the wrong type); false when the
+    /// field was set or `extra` keeps nothing of that name.
+    bool kept(std::string_view key, bool is_default, const json::object& extra)
+    {
+        auto* value = is_default ? extra.if_contains(key) : nullptr;
+        if (value == nullptr)
+            return false;
+        field(key);
+        write_json_value(out_, *value);
+        return true;
+    }
+
+    /// True when a field named `key` was written.
+    bool wrote(std::string_view key) const noexcept
+    {
+        for (auto written : keys_)
+            if (written == key)
+                return true;
+        return false;
+    }
+
 private:
     std::string& out_;
     bool first_ = true;
+    std::vector<std::string_view> keys_; // the names written, which outlive the writer
 };
 
 } // namespace detail
@@ -349,15 +373,27 @@ inline std::string job_to_text(const job_record& record)
         estimate += line.size() + 4;
     out.reserve(estimate + record.times.size() * 32);
 
+    // A field that is always written and still at its default gives way to
+    // the value of its name kept in `extra`, so that a file's odd value
+    // survives a rewrite and a value set since replaces it.
     detail::record_writer w(out);
-    w.string("id", record.id);
-    w.string("dataset", record.dataset);
-    w.string("job_name", record.job_name);
-    w.string("command", record.command);
-    w.string("status", to_string(record.status));
-    w.string("last_update", record.last_update);
-    w.strings("progress", record.progress);
-    w.strings("times", record.times);
+    const auto& kept = record.extra;
+    if (!w.kept("id", record.id.empty(), kept))
+        w.string("id", record.id);
+    if (!w.kept("dataset", record.dataset.empty(), kept))
+        w.string("dataset", record.dataset);
+    if (!w.kept("job_name", record.job_name.empty(), kept))
+        w.string("job_name", record.job_name);
+    if (!w.kept("command", record.command.empty(), kept))
+        w.string("command", record.command);
+    if (!w.kept("status", record.status == job_status::running, kept))
+        w.string("status", to_string(record.status));
+    if (!w.kept("last_update", record.last_update.empty(), kept))
+        w.string("last_update", record.last_update);
+    if (!w.kept("progress", record.progress.empty(), kept))
+        w.strings("progress", record.progress);
+    if (!w.kept("times", record.times.empty(), kept))
+        w.strings("times", record.times);
     if (record.run_id)
         w.string("run_id", *record.run_id);
     if (record.scope_id)
@@ -380,7 +416,10 @@ inline std::string job_to_text(const job_record& record)
         w.integer("exit_code", *record.exit_code);
     if (record.signal)
         w.integer("signal", *record.signal);
+    // a name written above is not written twice
     for (const auto& member : record.extra) {
+        if (w.wrote(member.key()))
+            continue;
         w.field(member.key());
         detail::write_json_value(out, member.value());
     }
