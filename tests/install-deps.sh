@@ -8,6 +8,7 @@ packages=(
     libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
     libboost-filesystem1.81-dev libsqlite3-dev
     libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
+    libclang-rt-14-dev
 )
 
 missing=()
