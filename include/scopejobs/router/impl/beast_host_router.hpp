@@ -51,7 +51,8 @@ beast_host_router::handle(const dynamic_request_type& request) const
     if (!entry)
         return std::nullopt;
     return answer(*entry, request, request.keep_alive(), [&](detail::request_body& body) {
-        for (auto buffer : boost::beast::buffers_range_ref(request.body().data()))
+        // by value: the buffer sequence that data() answers is a temporary
+        for (auto buffer : boost::beast::buffers_range(request.body().data()))
             if (!body.feed(
                     std::string_view(static_cast<const char*>(buffer.data()), buffer.size())))
                 return false;
