@@ -33,6 +33,7 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -247,6 +248,17 @@ void raise_descriptor_limit()
     }
 }
 
+// Keeps blocks of up to 64 MiB in the heap rather than mapping and
+// unmapping each: an `/all` answer of 10,000 records is 26 MB, and a fresh
+// mapping for every call spends a quarter of the call clearing its pages.
+// The price: the heap may keep up to 128 MiB it no longer uses.
+void keep_large_blocks()
+{
+    constexpr int large = 64 << 20;
+    ::mallopt(M_MMAP_THRESHOLD, large);
+    ::mallopt(M_TRIM_THRESHOLD, 2 * large);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -265,6 +277,7 @@ int main(int argc, char** argv)
         return 2;
     allow_bound_names(opts);
     raise_descriptor_limit();
+    keep_large_blocks();
     std::signal(SIGPIPE, SIG_IGN); // a client gone mid-response is an error code
     std::signal(SIGXFSZ, SIG_IGN); // a file over RLIMIT_FSIZE is a write error, EFBIG
 
@@ -274,7 +287,9 @@ int main(int argc, char** argv)
 
     // one io_context, run by a few threads: the HTTP connections, each on a
     // strand of its own, and the jobs together on one strand, as the runner
-    // needs; the thread count does not grow with the jobs
+    // needs; the thread count does not grow with the jobs. One thread (with
+    // a concurrency hint of 1) was measured slower on two cores shared with
+    // the client: 5,200 against 13,100 polls a second while a job streams
     asio::io_context io;
     auto jobs = asio::make_strand(io);
     sj::posix_process processes(jobs);

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -794,6 +795,66 @@ BOOST_AUTO_TEST_CASE(listens_on_ipv6_loopback)
     client c(s.endpoint());
     c.send(get("/api/six"));
     BOOST_TEST(c.receive().status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(response_head_is_the_one_beasts_serializer_writes)
+{
+    namespace beast_http = boost::beast::http;
+    struct example
+    {
+        sj::http::response reply;
+        unsigned version;
+        bool keep_alive;
+        bool head_request;
+    };
+    sj::http::response typed{200, "application/json", "{\"a\": 1}", {}};
+    typed.headers.add("Access-Control-Allow-Origin", "*");
+    typed.headers.add("content-type", "text/plain"); // left out: the type is set
+    typed.headers.add("Connection", "upgrade");      // never passed
+    sj::http::response empty{204, "", "ignored", {}};
+    sj::http::response odd{599, "text/plain", "odd", {}};
+    std::vector<example> examples;
+    examples.push_back({typed, 11, true, false});
+    examples.push_back({typed, 11, false, false});
+    examples.push_back({typed, 10, true, false});
+    examples.push_back({typed, 10, false, false});
+    examples.push_back({typed, 11, true, true});
+    examples.push_back({empty, 11, true, false});
+    examples.push_back({odd, 11, true, false});
+
+    for (const auto& [reply, version, keep_alive, head_request] : examples) {
+        beast_http::response<beast_http::string_body> expected;
+        expected.version(version);
+        sj::detail::to_beast_response(reply, head_request, expected);
+        expected.keep_alive(keep_alive);
+        std::ostringstream serialized;
+        serialized << expected;
+
+        std::string written;
+        if (sj::detail::write_response_head(reply, version, keep_alive, head_request, written))
+            written += reply.body;
+        BOOST_TEST(written == serialized.str());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_body_larger_than_one_write_arrives_whole)
+{
+    std::string big(8 << 20, 'x');
+    for (std::size_t i = 0; i < big.size(); i += 4096)
+        big[i] = char('a' + i / 4096 % 26);
+    server s;
+    s.router.mount("/big", [&big](sj::http::request&) {
+        return sj::http::response{200, "text/plain", big, {}};
+    });
+    client c(s.endpoint());
+    c.send(get("/big"));
+    reply r = c.receive(false, 20s);
+    c.send(get("/api/after"));
+
+    BOOST_TEST(r.status == 200u);
+    BOOST_TEST(r.body.size() == big.size());
+    BOOST_TEST((r.body == big));
+    BOOST_TEST(c.receive().json().at("path") == "/api/after");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

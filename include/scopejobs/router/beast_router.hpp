@@ -97,9 +97,10 @@ class beast_server;
 ///     `max_body` is 413, a malformed body 400, an upload that cannot be
 ///     written 500;
 ///  8. call the mount's handler, synchronously, with the request;
-///  9. remove the upload files no route took, then write the response:
-///     its status, `Content-Type`, `Content-Length`, its headers (no body
-///     for HEAD or for 204 and 304);
+///  9. remove the upload files no route took, then write the response,
+///     head and body in one gathered write (`TCP_NODELAY` set): its
+///     status, `Content-Type`, its headers, `Content-Length` (no body for
+///     HEAD or for 204 and 304);
 /// 10. keep the connection for the next request, or close it.
 ///
 /// Answers the router makes itself in steps 4 to 8 carry the mount's

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -21,6 +22,7 @@
 #include <boost/system/system_error.hpp>
 
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <limits>
 #include <map>
@@ -137,7 +139,6 @@ private:
     };
 
     using parser_type = beast_http::request_parser<beast_http::buffer_body>;
-    using response_type = beast_http::response<beast_http::string_body>;
     using clock = std::chrono::steady_clock;
 
     static constexpr std::size_t chunk_size = 64 * 1024;
@@ -177,8 +178,12 @@ private:
     std::optional<http::request> request_;
     std::optional<request_body> body_;
     std::optional<beast_http::response<beast_http::empty_body>> interim_;
-    std::optional<response_type> response_;
-    std::optional<beast_http::response_serializer<beast_http::string_body>> serializer_;
+
+    // the response in flight: its head (whose capacity the next one
+    // reuses), its body and how much of both has gone
+    std::string head_;
+    std::string reply_body_;
+    std::size_t sent_ = 0;
 
     clock::time_point head_deadline_;
     phase phase_ = phase::waiting;
@@ -411,14 +416,16 @@ inline beast_connection::beast_connection(std::shared_ptr<beast_server> server,
                                           asio::ip::tcp::socket socket, std::uint64_t id)
     : server_(std::move(server)), id_(id), stream_(std::move(socket))
 {
+    // a response goes out in one gathered write, which Nagle's algorithm
+    // would only hold back
     error_code ignored;
     peer_ = endpoint_text(stream_.socket().remote_endpoint(ignored));
+    stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
 }
 
 inline beast_connection::~beast_connection()
 {
     // the upload files and the socket go before the server hears of it
-    serializer_.reset();
     request_.reset();
     body_.reset();
     error_code ignored;
@@ -659,23 +666,29 @@ inline void beast_connection::respond(http::response reply, bool may_keep_alive)
         reply = http::error_response(500, "Internal server error");
     }
 
-    // status line, headers and body
-    response_.emplace();
-    response_->version(version);
-    to_beast_response(std::move(reply), head_request, *response_);
-    response_->keep_alive(keep_alive_);
-
-    serializer_.emplace(*response_);
+    // status line and headers as text, the body as the handler made it
+    head_.clear();
+    sent_ = 0;
+    if (write_response_head(reply, version, keep_alive_, head_request, head_))
+        reply_body_ = std::move(reply.body);
+    else
+        reply_body_.clear();
     phase_ = phase::writing;
     write_some();
 }
 
+// head and body in one gathered write; each write within the idle timeout
 inline void beast_connection::write_some()
 {
+    std::array<asio::const_buffer, 2> pieces{asio::buffer(head_), asio::buffer(reply_body_)};
+    auto unsent = beast::buffers_suffix<std::array<asio::const_buffer, 2>>(pieces);
+    unsent.consume(sent_);
+
     expire_after(server_->options().body_idle_timeout);
-    beast_http::async_write_some(
-        stream_, *serializer_,
-        [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    stream_.async_write_some(unsent, [self = shared_from_this()](error_code ec, std::size_t size) {
+        self->sent_ += size;
+        self->on_write(ec);
+    });
 }
 
 // 10. the next request, or the end
@@ -685,13 +698,13 @@ inline void beast_connection::on_write(error_code ec)
         drop(ec, "writing a response");
         return;
     }
-    if (!serializer_->is_done()) {
+    if (sent_ < head_.size() + reply_body_.size()) {
         write_some();
         return;
     }
 
-    serializer_.reset();
-    response_.reset();
+    reply_body_.clear();
+    reply_body_.shrink_to_fit();
     parser_.reset();
     mount_.reset();
     served_ = true;
