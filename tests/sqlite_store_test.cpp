@@ -16,6 +16,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -200,11 +201,16 @@ BOOST_AUTO_TEST_CASE(two_threads_write_concurrently_through_two_connections)
     store_type second(file, sj::null_sink());
     constexpr int per_thread = 200;
 
-    // each writes its own records and appends to one shared log
+    // each writes its own records and appends to one shared log; the
+    // records are made here, since Boost.Test may not be used from threads
+    std::map<std::string, std::vector<sj::job_record>> records;
+    for (std::string name : {"a", "b"})
+        for (int i = 0; i < per_thread; ++i)
+            records[name].push_back(make_record("ds", name + "-" + std::to_string(i)));
     auto writer = [&](store_type& store, std::string name, std::vector<sj::error_code>& errors) {
         for (int i = 0; i < per_thread; ++i) {
             sj::error_code ec;
-            store.write(make_record("ds", name + "-" + std::to_string(i)), false, ec);
+            store.write(records.at(name)[std::size_t(i)], false, ec);
             if (ec)
                 errors.push_back(ec);
             store.append_log("ds", "shared", name + " " + std::to_string(i) + "\n", ec);
