@@ -114,7 +114,8 @@ std::string list_records_text(Store& store, std::string_view dataset)
                 body += ", ";
             body += job_to_text(record);
         }
-        return body += ']';
+        body += ']';
+        return body;
     }
 }
 

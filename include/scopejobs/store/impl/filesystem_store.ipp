@@ -503,11 +503,11 @@ inline std::vector<job_record> filesystem_store::list(std::string_view dataset) 
 inline std::string filesystem_store::list_text(std::string_view dataset) const
 {
     namespace errc = boost::system::errc;
-    std::string body = "[";
     auto dir = detail::is_safe_component(dataset) ? detail::open_folder(jobs_dir(dataset))
                                                   : detail::folder_stream(nullptr, &::closedir);
     if (!dir)
-        return body += ']';
+        return "[]";
+    std::string body = "[";
     int fd = ::dirfd(dir.get());
 
     // this listing's number, and room for about what the last one answered
@@ -588,7 +588,8 @@ inline std::string filesystem_store::list_text(std::string_view dataset) const
         });
         index->last_list_bytes = body.size();
     }
-    return body += ']';
+    body += ']';
+    return body;
 }
 
 inline void filesystem_store::set_index_budget(std::size_t bytes)
