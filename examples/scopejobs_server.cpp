@@ -251,7 +251,12 @@ void raise_descriptor_limit()
 // Keeps blocks of up to 64 MiB in the heap rather than mapping and
 // unmapping each: an `/all` answer of 10,000 records is 26 MB, and a fresh
 // mapping for every call spends a quarter of the call clearing its pages.
-// The price: the heap may keep up to 128 MiB it no longer uses.
+// The price: the heap may keep up to 128 MiB it no longer uses. This
+// holds for the main thread's heap only: glibc gives other threads arenas
+// of their own and unmaps an arena's extra heap once it is empty, whatever
+// the thresholds, so an answer built on another thread still starts on
+// fresh pages. One arena for all threads (`M_ARENA_MAX` 1) avoids that but
+// gave no gain beyond the noise in docs/benchmarks.md, so it is not set.
 void keep_large_blocks()
 {
     constexpr int large = 64 << 20;

@@ -748,4 +748,139 @@ BOOST_FIXTURE_TEST_CASE(listings_during_writes_are_whole_arrays_of_whole_records
     BOOST_TEST(log.size() == 0u);
 }
 
+// ---- listings that trust the kernel's change events
+
+// The texts a store that checks every file answers for the dataset.
+std::vector<std::string> checked_listing(const fs::path& data, std::string_view dataset)
+{
+    sj::filesystem_store checking(data, sj::null_sink());
+    checking.set_change_events(false);
+    return listed_texts(checking.list_text(dataset));
+}
+
+BOOST_FIXTURE_TEST_CASE(listings_after_other_writers_changes_answer_what_checking_every_file_does,
+                        store_fixture)
+{
+    sj::error_code ec;
+    for (auto id : {"job-1", "job-2", "job-3"})
+        store.write(full_record(id), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    auto jobs = folder.path / "ds1" / "jobs";
+    auto agrees = [&] {
+        return listed_texts(store.list_text("ds1")) == checked_listing(folder.path, "ds1");
+    };
+    BOOST_TEST(agrees());
+    BOOST_TEST(agrees());
+
+    auto record = full_record("job-1");
+    record.status = sj::job_status::dead;
+    replace_file(store.record_path("ds1", "job-1"), sj::job_to_text(record));
+    BOOST_TEST(agrees());
+
+    // in place, the same size: only the events or a later clock tick tell
+    auto text = sj::job_to_text(full_record("job-2"));
+    auto at = text.find("\"umap\"");
+    BOOST_TEST_REQUIRE(at != std::string::npos);
+    text.replace(at, 6, "\"tsne\"");
+    put_file(store.record_path("ds1", "job-2"), text);
+    BOOST_TEST(agrees());
+    BOOST_TEST(store.list_text("ds1").find("\"tsne\"") != std::string::npos);
+
+    put_file(jobs / "job-4.json", sj::job_to_text(full_record("job-4")));
+    BOOST_TEST(agrees());
+    fs::remove(store.record_path("ds1", "job-3"));
+    BOOST_TEST(agrees());
+    put_file(store.record_path("ds1", "job-4"), "{\"id\": ");
+    BOOST_TEST(agrees());
+    BOOST_TEST(log.size() == 1u);
+    put_file(store.record_path("ds1", "job-4"), sj::job_to_text(full_record("job-4")));
+    BOOST_TEST(agrees());
+    fs::create_directory(jobs / "folder.json");
+    put_file(jobs / "notes.txt", "not a job");
+    BOOST_TEST(agrees());
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 3u);
+    BOOST_TEST(log.size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_dataset_folder_replaced_under_the_watch_is_scanned_again, store_fixture)
+{
+    sj::error_code ec;
+    store.write(full_record("job-1"), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 1u);
+
+    // the parent moved away: the watched folder itself sees no event
+    fs::rename(folder.path / "ds1", folder.path / "ds1-old");
+    put_file(folder.path / "ds1" / "jobs" / "job-7.json", sj::job_to_text(full_record("job-7")));
+    put_file(folder.path / "ds1" / "jobs" / "job-8.json", sj::job_to_text(full_record("job-8")));
+    BOOST_TEST(listed_texts(store.list_text("ds1")) == checked_listing(folder.path, "ds1"));
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 2u);
+
+    // removed, then made again
+    fs::remove_all(folder.path / "ds1");
+    BOOST_TEST(store.list_text("ds1") == "[]");
+    put_file(folder.path / "ds1" / "jobs" / "job-9.json", sj::job_to_text(full_record("job-9")));
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(one_folder_under_two_dataset_names_is_current_under_both, store_fixture)
+{
+    sj::error_code ec;
+    store.write(full_record("job-1"), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    fs::create_directory_symlink(folder.path / "ds1", folder.path / "ds2");
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 1u);
+    BOOST_TEST(listed_texts(store.list_text("ds2")).size() == 1u);
+
+    put_file(folder.path / "ds1" / "jobs" / "job-2.json", sj::job_to_text(full_record("job-2")));
+    BOOST_TEST(listed_texts(store.list_text("ds2")).size() == 2u);
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 2u);
+    fs::remove(folder.path / "ds1" / "jobs" / "job-1.json");
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 1u);
+    BOOST_TEST(listed_texts(store.list_text("ds2")).size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_change_lost_to_a_full_event_queue_is_found_by_a_full_scan, store_fixture)
+{
+    sj::error_code ec;
+    store.write(full_record("job-1"), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 1u);
+
+    // more events than the queue holds (two files in turn, so that none
+    // merges with the one before), then a change whose event is dropped
+    std::size_t queue = 16384;
+    std::ifstream("/proc/sys/fs/inotify/max_queued_events") >> queue;
+    auto jobs = folder.path / "ds1" / "jobs";
+    {
+        std::ofstream a(jobs / "a.log", std::ios::binary);
+        std::ofstream b(jobs / "b.log", std::ios::binary);
+        for (std::size_t i = 0; i <= queue; ++i) {
+            a << 'x' << std::flush;
+            b << 'x' << std::flush;
+        }
+    }
+    auto record = full_record("job-1");
+    record.status = sj::job_status::dead;
+    record.progress.push_back("after the overflow");
+    put_file(store.record_path("ds1", "job-1"), sj::job_to_text(record));
+    BOOST_TEST(store.list_text("ds1") == "[" + sj::job_to_text(record) + "]");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_budget_too_small_for_the_folder_keeps_every_listing_whole, store_fixture)
+{
+    sj::error_code ec;
+    for (auto id : {"job-1", "job-2", "job-3"})
+        store.write(full_record(id), false, ec);
+    BOOST_TEST_REQUIRE(!ec);
+    auto one = sj::job_to_text(full_record("job-1")).size();
+    store.set_index_budget(2 * one + 1);
+    for (int i = 0; i < 3; ++i)
+        BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 3u);
+    fs::remove(store.record_path("ds1", "job-1"));
+    BOOST_TEST(listed_texts(store.list_text("ds1")).size() == 2u);
+    store.set_change_events(false);
+    BOOST_TEST(listed_texts(store.list_text("ds1")) == checked_listing(folder.path, "ds1"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

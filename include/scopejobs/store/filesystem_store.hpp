@@ -16,8 +16,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,20 +44,31 @@ struct file_version
 };
 
 /// What a `filesystem_store` knows of one job file: the version it saw and
-/// the record as `job_to_text` writes it.
+/// the record as `job_to_text` writes it (shared, so that a listing copies
+/// it into its answer without holding the index).
 struct indexed_record
 {
     file_version version;
-    std::string text;
+    std::shared_ptr<const std::string> text;
     std::uint64_t scan = 0; // the listing that last found the file
 };
 
-/// The indexed files of one dataset, by file name.
+/// The indexed files of one dataset, by file name, and what the kernel's
+/// change events said of its `jobs` folder since the last full scan.
 struct record_index
 {
     std::map<std::string, indexed_record, std::less<>> files;
     std::uint64_t scans = 0;         // listings begun
     std::size_t last_list_bytes = 0; // the size of the last listing's text
+
+    int watch = -1;                  // the inotify watch on the folder, -1 when none
+    std::uint64_t folder_device = 0; // the folder the last full scan read
+    std::uint64_t folder_inode = 0;
+    // True while `files` holds every good job file of that folder, as the
+    // last full scan found them and changed since only as `changed` names.
+    bool whole = false;
+    std::set<std::string, std::less<>> changed;
+    std::uint64_t refusals = 0; // texts the budget refused or dropped
 };
 
 } // namespace detail
@@ -83,6 +96,18 @@ struct record_index
 /// changes again; kernels since 6.13 give ext4, XFS, Btrfs and tmpfs
 /// fine-grained times whenever a file was looked at since its last change,
 /// which closes that gap.
+///
+/// Change events: on ext2/3/4, XFS, Btrfs and tmpfs, `list_text` also
+/// watches each `jobs` folder it scans with inotify. While the kernel has
+/// reported every change since the last full scan, a listing checks only
+/// the files it named and copies the other texts without a `stat`; any
+/// doubt (a full event queue, the folder moved, removed or replaced, a
+/// file the budget left out, no watch to be had) brings back the full
+/// scan. Writes through a shared mapping or through another hard link of
+/// a file raise no event on its folder and are not seen this way: turn
+/// the events off (`set_change_events(false)`) where files change so. On
+/// other file systems, where another machine may write, every listing
+/// checks every file.
 class filesystem_store
 {
 public:
@@ -92,6 +117,7 @@ public:
 
     filesystem_store(const filesystem_store&) = delete;
     filesystem_store& operator=(const filesystem_store&) = delete;
+    ~filesystem_store();
 
     /// Replaces the job file of `record` with `job_to_text(record)`,
     /// creating the dataset's `jobs` folder, and any folder above it, when
@@ -133,7 +159,8 @@ public:
     std::vector<job_record> list(std::string_view dataset) const;
 
     /// The records `list` answers, as one JSON array of the texts
-    /// `read_text` answers, `[` and `]` around them, `, ` between: files
+    /// `read_text` answers in the order of their file names, `[` and `]`
+    /// around them, `, ` between: files
     /// the index holds in their current version are not read. Bad files
     /// are skipped and logged as by `list`; a bad file whose version was
     /// logged already is not read again. Index entries of files no longer
@@ -146,6 +173,10 @@ public:
 
     /// How many bytes of text the index holds now.
     std::size_t index_bytes() const;
+
+    /// Whether `list_text` may trust the kernel's change events (see the
+    /// class); on unless set. Turning them off drops every watch.
+    void set_change_events(bool on);
 
     /// At most `max` bytes of the job's log from byte `offset`: empty past
     /// its end, nothing when there is no log (or a name is unsafe, with
@@ -189,11 +220,28 @@ private:
     // The dataset's index, made when missing; call with `index_mutex_` held.
     detail::record_index& index_of(std::string_view dataset) const;
 
-    // Keeps `text` as the record of `name` in this version, within the
-    // budget; call with `index_mutex_` held.
-    void index_record(detail::record_index& index, std::string_view name,
-                      const detail::file_version& version, std::string text,
+    // Keeps `text` as the record of `name` in this version; false when the
+    // budget refused it. Call with `index_mutex_` held.
+    bool index_record(detail::record_index& index, std::string_view name,
+                      const detail::file_version& version, std::shared_ptr<const std::string> text,
                       std::uint64_t scan) const;
+
+    // Watches the dataset's folder, open as `dir_fd`, when its file system
+    // is one whose events can be trusted; true when the watch is on that
+    // folder. Call with `index_mutex_` held.
+    bool watch_folder(std::string_view dataset, detail::record_index& index, int dir_fd) const;
+
+    // Reads every pending change event into the indexes; call with
+    // `index_mutex_` held.
+    void read_change_events() const;
+
+    // Checks again the files a change event named, from the folder open
+    // as `dir_fd`; call with `index_mutex_` held.
+    void refresh_changed(std::string_view dataset, detail::record_index& index, int dir_fd) const;
+
+    // Drops every watch and trusts no index as whole; call with
+    // `index_mutex_` held.
+    void drop_watches() const;
 
     // Drops the entry of `name`; call with `index_mutex_` held.
     void unindex_record(detail::record_index& index, std::string_view name) const;
@@ -209,6 +257,11 @@ private:
     mutable std::map<std::string, detail::record_index, std::less<>> index_;
     mutable std::size_t index_bytes_ = 0;
     std::size_t index_budget_ = std::size_t(256) << 20;
+    bool change_events_ = true;
+    mutable int notify_fd_ = -1;                 // the inotify instance, made on first use
+    mutable bool notify_failed_ = false;         // no instance could be had
+    mutable std::map<int, std::string> watched_; // watch to dataset
+    mutable std::uint64_t overflows_ = 0;        // event queues that overflowed
 
     mutable std::mutex bad_files_mutex_;
     mutable std::map<std::string, bad_file_map, std::less<>> bad_files_;

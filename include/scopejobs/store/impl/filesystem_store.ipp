@@ -8,7 +8,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 namespace scopejobs {
@@ -180,6 +183,12 @@ inline filesystem_store::filesystem_store(std::filesystem::path data_dir, log_si
     : data_dir_(std::move(data_dir)), log_(log ? std::move(log) : null_sink())
 {}
 
+inline filesystem_store::~filesystem_store()
+{
+    if (notify_fd_ >= 0)
+        ::close(notify_fd_);
+}
+
 inline std::filesystem::path filesystem_store::jobs_dir(std::string_view dataset) const
 {
     auto folder = data_dir_ / dataset;
@@ -258,7 +267,8 @@ inline void filesystem_store::write(const job_record& record, bool sync, error_c
     if (known && ::lstat(target.c_str(), &written) == 0 && written.st_ino == inode) {
         std::lock_guard lock(index_mutex_);
         auto& index = index_of(record.dataset);
-        index_record(index, name, detail::version_of(written), std::move(text), index.scans);
+        index_record(index, name, detail::version_of(written),
+                     std::make_shared<const std::string>(std::move(text)), index.scans);
     }
 
     if (sync)
@@ -390,7 +400,7 @@ filesystem_store::read_text(std::string_view dataset, std::string_view id, error
             auto& files = index->second.files;
             auto found = files.find(name);
             if (found != files.end() && found->second.version == detail::version_of(st))
-                return found->second.text;
+                return *found->second.text;
         }
     }
 
@@ -408,11 +418,11 @@ filesystem_store::read_text(std::string_view dataset, std::string_view id, error
     auto record = job_from_text(std::string_view(buffer.data(), length), ec);
     if (ec)
         return std::nullopt;
-    auto text = job_to_text(record);
+    auto text = std::make_shared<const std::string>(job_to_text(record));
     std::lock_guard lock(index_mutex_);
     auto& index = index_of(dataset);
     index_record(index, name, version, text, index.scans);
-    return text;
+    return *text;
 }
 
 inline std::optional<std::string> filesystem_store::read_log(std::string_view dataset,
@@ -507,26 +517,72 @@ inline std::string filesystem_store::list_text(std::string_view dataset) const
                                                   : detail::folder_stream(nullptr, &::closedir);
     if (!dir)
         return "[]";
-    std::string body = "[";
     int fd = ::dirfd(dir.get());
+    struct stat folder
+    {};
+    bool folder_known = ::fstat(fd, &folder) == 0;
 
-    // this listing's number, and room for about what the last one answered
-    detail::record_index* index = nullptr;
-    std::uint64_t scan = 0;
-    {
-        std::lock_guard lock(index_mutex_);
-        index = &index_of(dataset);
-        scan = ++index->scans;
-        body.reserve(index->last_list_bytes + 1024);
-    }
+    std::string body = "[";
     auto append = [&](std::string_view text) {
         if (body.size() > 1)
             body += ", ";
         body += text;
     };
 
+    // While the change events account for every change since the last full
+    // scan, the index is the listing: only the files they named are looked
+    // at again. The texts are taken under the lock and joined after it.
+    detail::record_index* index = nullptr;
+    std::uint64_t scan = 0;
+    bool watched = false;
+    int watch = -1;
+    std::uint64_t refusals = 0, overflows = 0;
+    {
+        std::vector<std::shared_ptr<const std::string>> texts;
+        bool from_index = false;
+        {
+            std::lock_guard lock(index_mutex_);
+            index = &index_of(dataset);
+            read_change_events();
+            if (index->whole && folder_known && index->folder_device == folder.st_dev &&
+                index->folder_inode == folder.st_ino)
+                refresh_changed(dataset, *index, fd);
+            else
+                index->whole = false;
+            if (index->whole) {
+                texts.reserve(index->files.size());
+                for (const auto& file : index->files)
+                    texts.push_back(file.second.text);
+                body.reserve(index->last_list_bytes + 1024);
+                from_index = true;
+            } else {
+                // a full scan: this listing's number, the folder watched
+                // before its entries are read, what is known of changes
+                // from here on cleared
+                scan = ++index->scans;
+                index->changed.clear();
+                watched = folder_known && watch_folder(dataset, *index, fd);
+                index->folder_device = folder.st_dev;
+                index->folder_inode = folder.st_ino;
+                watch = index->watch;
+                refusals = index->refusals;
+                overflows = overflows_;
+                body.reserve(index->last_list_bytes + 1024);
+            }
+        }
+        if (from_index) {
+            for (const auto& text : texts)
+                append(*text);
+            body += ']';
+            return body;
+        }
+    }
+
+    // the texts found, by file name, joined in that order as the index is
+    std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> found_texts;
     std::string buffer;
     std::vector<std::string> still_bad;
+    bool complete = true; // every good file indexed
     while (const dirent* entry = ::readdir(dir.get())) {
         std::string_view name = entry->d_name;
         if (!detail::is_job_file_name(name) || entry->d_type == DT_DIR)
@@ -542,7 +598,7 @@ inline std::string filesystem_store::list_text(std::string_view dataset) const
             auto found = index->files.find(name);
             if (found != index->files.end() && found->second.version == version) {
                 found->second.scan = scan;
-                append(found->second.text);
+                found_texts.emplace_back(name, found->second.text);
                 continue;
             }
         }
@@ -559,10 +615,10 @@ inline std::string filesystem_store::list_text(std::string_view dataset) const
         if (!ec) {
             auto record = job_from_text(std::string_view(buffer.data(), length), ec);
             if (!ec) {
-                auto text = job_to_text(record);
-                append(text);
+                auto text = std::make_shared<const std::string>(job_to_text(record));
+                found_texts.emplace_back(name, text);
                 std::lock_guard lock(index_mutex_);
-                index_record(*index, name, version, std::move(text), scan);
+                complete = index_record(*index, name, version, std::move(text), scan) && complete;
                 continue;
             }
         }
@@ -575,18 +631,26 @@ inline std::string filesystem_store::list_text(std::string_view dataset) const
     }
     dir.reset();
     forget_bad_files_except(dataset, still_bad);
+    std::sort(found_texts.begin(), found_texts.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& found : found_texts)
+        append(*found.second);
 
     // what this listing did not find is gone, unless a later listing or a
-    // write has seen it since this one began
+    // write has seen it since this one began; the index is whole when the
+    // watch stood, and nothing was refused or lost, for the whole scan
     {
         std::lock_guard lock(index_mutex_);
         std::erase_if(index->files, [&](const auto& file) {
             bool gone = file.second.scan < scan;
             if (gone)
-                index_bytes_ -= file.second.text.size();
+                index_bytes_ -= file.second.text->size();
             return gone;
         });
         index->last_list_bytes = body.size();
+        index->whole = watched && complete && index->watch == watch &&
+                       index->refusals == refusals && overflows_ == overflows &&
+                       index->scans == scan;
     }
     body += ']';
     return body;
@@ -596,19 +660,32 @@ inline void filesystem_store::set_index_budget(std::size_t bytes)
 {
     std::lock_guard lock(index_mutex_);
     index_budget_ = bytes;
-    for (auto& [dataset, index] : index_)
-        std::erase_if(index.files, [&](const auto& file) {
+    for (auto& [dataset, index] : index_) {
+        auto dropped = std::erase_if(index.files, [&](const auto& file) {
             bool over = index_bytes_ > index_budget_;
             if (over)
-                index_bytes_ -= file.second.text.size();
+                index_bytes_ -= file.second.text->size();
             return over;
         });
+        if (dropped != 0) {
+            index.whole = false;
+            ++index.refusals;
+        }
+    }
 }
 
 inline std::size_t filesystem_store::index_bytes() const
 {
     std::lock_guard lock(index_mutex_);
     return index_bytes_;
+}
+
+inline void filesystem_store::set_change_events(bool on)
+{
+    std::lock_guard lock(index_mutex_);
+    change_events_ = on;
+    if (!on)
+        drop_watches();
 }
 
 inline detail::record_index& filesystem_store::index_of(std::string_view dataset) const
@@ -619,15 +696,20 @@ inline detail::record_index& filesystem_store::index_of(std::string_view dataset
     return found->second;
 }
 
-inline void filesystem_store::index_record(detail::record_index& index, std::string_view name,
-                                           const detail::file_version& version, std::string text,
+inline bool filesystem_store::index_record(detail::record_index& index, std::string_view name,
+                                           const detail::file_version& version,
+                                           std::shared_ptr<const std::string> text,
                                            std::uint64_t scan) const
 {
     unindex_record(index, name);
-    if (index_bytes_ + text.size() > index_budget_)
-        return;
-    index_bytes_ += text.size();
+    if (index_bytes_ + text->size() > index_budget_) {
+        index.whole = false;
+        ++index.refusals;
+        return false;
+    }
+    index_bytes_ += text->size();
     index.files.emplace(std::string(name), detail::indexed_record{version, std::move(text), scan});
+    return true;
 }
 
 inline void filesystem_store::unindex_record(detail::record_index& index,
@@ -636,8 +718,168 @@ inline void filesystem_store::unindex_record(detail::record_index& index,
     auto found = index.files.find(name);
     if (found == index.files.end())
         return;
-    index_bytes_ -= found->second.text.size();
+    index_bytes_ -= found->second.text->size();
     index.files.erase(found);
+}
+
+inline bool filesystem_store::watch_folder(std::string_view dataset, detail::record_index& index,
+                                           int dir_fd) const
+{
+    // only where every change passes through this kernel
+    struct statfs fs
+    {};
+    if (!change_events_ || ::fstatfs(dir_fd, &fs) != 0)
+        return false;
+    switch (fs.f_type) {
+    case EXT4_SUPER_MAGIC: // ext2 and ext3 too
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+        break;
+    default:
+        return false;
+    }
+    if (notify_fd_ < 0) {
+        if (notify_failed_)
+            return false;
+        notify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (notify_fd_ < 0) {
+            notify_failed_ = true;
+            return false;
+        }
+    }
+
+    constexpr std::uint32_t mask = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE |
+                                   IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
+                                   IN_ONLYDIR;
+    auto path = jobs_dir(dataset);
+    int wd = ::inotify_add_watch(notify_fd_, path.c_str(), mask);
+    if (wd < 0)
+        return false;
+    if (index.watch >= 0 && index.watch != wd) {
+        // the folder was replaced: the old watch is of no use
+        ::inotify_rm_watch(notify_fd_, index.watch);
+        watched_.erase(index.watch);
+        index.watch = -1;
+    }
+
+    // one folder seen under two names (a linked dataset) tells its changes
+    // to only one of them; and the name must still lead to the folder read
+    auto owner = watched_.try_emplace(wd, dataset).first;
+    if (owner->second != dataset)
+        return false;
+    index.watch = wd;
+    struct stat now;
+    struct stat opened;
+    return ::stat(path.c_str(), &now) == 0 && ::fstat(dir_fd, &opened) == 0 &&
+           now.st_dev == opened.st_dev && now.st_ino == opened.st_ino;
+}
+
+inline void filesystem_store::read_change_events() const
+{
+    if (notify_fd_ < 0)
+        return;
+    alignas(inotify_event) char events[16384];
+    for (;;) {
+        auto length = ::read(notify_fd_, events, sizeof events);
+        if (length < 0 && errno == EINTR)
+            continue;
+        if (length < 0 && errno == EAGAIN)
+            return;
+        if (length <= 0) {
+            // what was missed cannot be told
+            drop_watches();
+            return;
+        }
+        for (std::size_t at = 0; at < std::size_t(length);) {
+            const auto* event = reinterpret_cast<const inotify_event*>(events + at);
+            at += sizeof(inotify_event) + event->len;
+            if (event->mask & IN_Q_OVERFLOW) {
+                ++overflows_;
+                for (auto& entry : index_)
+                    entry.second.whole = false;
+                continue;
+            }
+            auto watch = watched_.find(event->wd);
+            if (watch == watched_.end())
+                continue;
+            auto& index = index_of(watch->second);
+            if (event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+                index.whole = false;
+                if (event->mask & IN_IGNORED) {
+                    if (index.watch == event->wd)
+                        index.watch = -1;
+                    watched_.erase(watch);
+                }
+                continue;
+            }
+            if (event->len != 0) {
+                std::string_view name(event->name);
+                if (detail::is_job_file_name(name))
+                    index.changed.emplace(name);
+            }
+        }
+    }
+}
+
+inline void filesystem_store::refresh_changed(std::string_view dataset, detail::record_index& index,
+                                              int dir_fd) const
+{
+    namespace errc = boost::system::errc;
+    std::string buffer;
+    auto changed = std::move(index.changed);
+    index.changed.clear();
+    for (const auto& name : changed) {
+        struct stat st;
+        if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno != ENOENT) {
+                index.whole = false;
+                return;
+            }
+            unindex_record(index, name);
+            continue;
+        }
+        auto version = detail::version_of(st);
+        if (S_ISREG(st.st_mode)) {
+            auto found = index.files.find(name);
+            if (found != index.files.end() && found->second.version == version)
+                continue;
+        }
+        unindex_record(index, name);
+        if (S_ISDIR(st.st_mode) || is_known_bad_file(dataset, name, version))
+            continue;
+
+        error_code ec;
+        auto length = detail::read_job_file(dir_fd, name.c_str(), buffer, version, ec);
+        if (ec == errc::no_such_file_or_directory || ec == errc::is_a_directory)
+            continue;
+        if (!ec) {
+            auto record = job_from_text(std::string_view(buffer.data(), length), ec);
+            if (!ec) {
+                auto text = std::make_shared<const std::string>(job_to_text(record));
+                if (!index_record(index, name, version, std::move(text), index.scans))
+                    return;
+                continue;
+            }
+        }
+        // a bad file, logged by the full scan that this brings back, so
+        // that the line is written outside the index's lock
+        index.whole = false;
+        return;
+    }
+}
+
+inline void filesystem_store::drop_watches() const
+{
+    if (notify_fd_ >= 0)
+        ::close(notify_fd_);
+    notify_fd_ = -1;
+    watched_.clear();
+    for (auto& entry : index_) {
+        entry.second.watch = -1;
+        entry.second.whole = false;
+        entry.second.changed.clear();
+    }
 }
 
 inline bool filesystem_store::is_known_bad_file(std::string_view dataset, std::string_view name,
