@@ -614,6 +614,45 @@ BOOST_AUTO_TEST_CASE(shutdown_stops_every_job_and_refuses_new_ones)
     BOOST_TEST((ec == boost::system::errc::operation_canceled));
 }
 
+BOOST_AUTO_TEST_CASE(output_after_a_shutdown_goes_to_the_log_and_the_record_ends_with_the_stop)
+{
+    fixture f(with([](auto& c) { c.stop_grace = 5s; }));
+    auto id = f.start({step::print("a"), step::ignore_term(), step::wait(300ms),
+                       step::print("printed while stopping"), step::exit(0)});
+    f.run_until([&] { return f.store.log("ds", id).size() > 0; });
+
+    bool done = false;
+    f.runner.shutdown([&] { done = true; });
+    f.run_until([&] { return done; });
+
+    auto record = f.stored(id);
+    BOOST_TEST((record.status == sj::job_status::error));
+    BOOST_TEST(lines_of(record.progress) ==
+                   (std::vector<std::string>{"a", "server stopped while job was running"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(record.times.size() == record.progress.size());
+    BOOST_TEST(f.store.log("ds", id) ==
+               "a\nserver stopped while job was running\nprinted while stopping\n");
+}
+
+BOOST_AUTO_TEST_CASE(output_after_a_timeout_goes_to_the_log_and_the_record_ends_with_it)
+{
+    // the timeout at 100 ms, the line at 300 ms, the forced stop at 500 ms
+    fixture f(with([](auto& c) {
+        c.inactivity_timeout = 100ms;
+        c.stop_grace = 400ms;
+    }));
+    auto id = f.start({step::print("working"), step::ignore_term(), step::wait(300ms),
+                       step::print("printed while stopping"), step::hang()});
+    f.run_until_final();
+
+    auto record = f.stored(id);
+    BOOST_TEST((record.status == sj::job_status::error));
+    BOOST_TEST(record.progress.back() == "Timeout: No output for more than 0.1 seconds.");
+    BOOST_TEST(record.progress.size() == 2u);
+    BOOST_TEST(f.store.log("ds", id).ends_with("printed while stopping\n"));
+}
+
 BOOST_AUTO_TEST_CASE(the_live_record_is_newer_than_the_file)
 {
     fixture f(with([](auto& c) { c.write_interval = 10s; }));

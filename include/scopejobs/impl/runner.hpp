@@ -259,26 +259,34 @@ void basic_runner<Process, Store>::on_output(const job_ptr& j,
     if (lines.empty())
         return;
 
-    // lines the cap would drop before this batch ends go to the log only
+    // lines the cap would drop before this batch ends go to the log only,
+    // and so do lines read after a kill, a timeout or a shutdown decided the
+    // job: its record ends with what happened
     std::size_t cap = settings_.progress_cap;
     std::size_t first_kept = cap != 0 && lines.size() > cap ? lines.size() - cap : 0;
 
     std::string stamp = j->stamp(settings_.clock());
+    bool decided = false;
     {
         std::lock_guard lock(j->record_mutex);
+        decided = j->record.status != job_status::running;
         for (std::size_t i = 0; i < lines.size(); ++i) {
             std::string_view text = detail::strip(lines[i]);
-            apply_markers(j->record, text);
-            if (i >= first_kept)
-                record_line(*j, text, stamp);
+            if (!decided) {
+                apply_markers(j->record, text);
+                if (i >= first_kept)
+                    record_line(*j, text, stamp);
+            }
             log_line(*j, text);
         }
-        j->record.last_update = stamp;
+        if (!decided)
+            j->record.last_update = stamp;
     }
 
     if (j->log_buffer.size() >= settings_.log_buffer_limit)
         flush_log(*j);
-    schedule_write(j);
+    if (!decided)
+        schedule_write(j);
 }
 
 template <process_backend Process, job_store Store>
